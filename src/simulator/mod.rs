@@ -1,0 +1,585 @@
+//! A simulated Genesys Cloud: the login service's client-credentials token
+//! endpoint and the analytics events query, on one loopback HTTP/1.1 server.
+//!
+//! Demo mode runs it in-process so the exporter has something live to query
+//! without credentials or network; the integration tests run it with fault
+//! switches (queued faults, paging modes, token revocation, rate limits) to
+//! drive the client through every failure path. It checks requests strictly
+//! (headers, body shape, date and filter syntax), so that a client which
+//! passes against it sends what Genesys Cloud expects, and it answers as
+//! Genesys Cloud does: its error bodies, correlation ids, rate-limit headers
+//! and paging.
+//!
+//! The server runs on the tokio runtime that started it, until
+//! [`Simulator::shutdown`] or until the last [`Simulator`] handle is dropped.
+
+mod auth;
+mod data;
+mod faults;
+mod paging;
+mod query;
+mod ratelimit;
+mod response;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_TYPE;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows};
+pub use faults::Fault;
+pub use paging::PagingMode;
+
+use auth::{TokenStatus, TokenStore};
+use paging::Cursors;
+use ratelimit::RateLimiter;
+use response::{SimBody, api_error, bad_request, correlation_id, json_response, set_header};
+
+/// Where the login service issues tokens.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The analytics events query, as the exporter calls it by default.
+pub const DEFAULT_QUERY_PATH: &str = "/api/v2/analytics/events/details/query";
+/// Request bodies larger than this are refused with 413.
+const MAX_BODY_BYTES: usize = 1 << 20;
+/// Requests kept for [`Simulator::requests`]; older ones are forgotten so a
+/// long demo run stays bounded. The counters stay exact.
+const MAX_RECORDED: usize = 10_000;
+/// How long connections get to finish a request in flight at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// How the simulator is set up.
+#[derive(Clone)]
+pub struct SimConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `expires_in` of issued tokens; tokens stop working after it.
+    pub token_lifetime: Duration,
+    pub rows: RowSource,
+    /// Query requests allowed per token and minute; more answer 429.
+    pub rate_limit_per_minute: u32,
+    pub query_path: String,
+}
+
+impl SimConfig {
+    /// The demo set-up: client `demo-client`/`demo-secret`, tokens for 24 h,
+    /// generated rows, and the platform's default 300 requests a minute.
+    pub fn demo() -> SimConfig {
+        SimConfig {
+            client_id: "demo-client".into(),
+            client_secret: "demo-secret".into(),
+            token_lifetime: Duration::from_secs(86_400),
+            rows: RowSource::Demo,
+            rate_limit_per_minute: 300,
+            query_path: DEFAULT_QUERY_PATH.into(),
+        }
+    }
+}
+
+// By hand, so that the secret never reaches a log line.
+impl fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("token_lifetime", &self.token_lifetime)
+            .field("rows", &self.rows)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("query_path", &self.query_path)
+            .finish()
+    }
+}
+
+/// A request as the simulator received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The request target: path, and query string if there was one.
+    pub path: String,
+    /// Header names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Which endpoint a request is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Token,
+    Query,
+    Other,
+}
+
+/// Everything that changes while the server runs.
+struct State {
+    token_faults: VecDeque<Fault>,
+    query_faults: VecDeque<Fault>,
+    paging: PagingMode,
+    rows: RowSource,
+    tokens: TokenStore,
+    limiter: RateLimiter,
+    cursors: Cursors,
+    requests: VecDeque<RecordedRequest>,
+}
+
+/// What the server tasks and the handles share.
+struct Shared {
+    addr: SocketAddr,
+    client: auth::Client,
+    rate_limit_per_minute: u32,
+    query_path: String,
+    state: Mutex<State>,
+    token_requests: AtomicUsize,
+    query_requests: AtomicUsize,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Shared {
+    /// The state, even after a panic elsewhere poisoned the lock: the
+    /// simulator must keep answering.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Stops the server when the last handle goes away.
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.shutdown.send_replace(true);
+    }
+}
+
+/// A running simulator; clones are handles to the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    _stop_on_drop: Arc<StopOnDrop>,
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.shared.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Binds `addr` (port 0 picks a free port) and serves on the current
+    /// tokio runtime.
+    pub async fn start(addr: SocketAddr, config: SimConfig) -> io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            addr,
+            client: auth::Client {
+                id: config.client_id,
+                secret: config.client_secret,
+                token_lifetime: config.token_lifetime,
+            },
+            rate_limit_per_minute: config.rate_limit_per_minute,
+            query_path: config.query_path,
+            state: Mutex::new(State {
+                token_faults: VecDeque::new(),
+                query_faults: VecDeque::new(),
+                paging: PagingMode::Normal,
+                rows: config.rows,
+                tokens: TokenStore::default(),
+                limiter: RateLimiter::default(),
+                cursors: Cursors::default(),
+                requests: VecDeque::new(),
+            }),
+            token_requests: AtomicUsize::new(0),
+            query_requests: AtomicUsize::new(0),
+            shutdown,
+        });
+        tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(Simulator {
+            _stop_on_drop: Arc::new(StopOnDrop(shared.clone())),
+            shared,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: both the login and the API base URL. An
+    /// unspecified bind address is given as loopback, which reaches it.
+    pub fn base_url(&self) -> String {
+        let mut addr = self.shared.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{addr}")
+    }
+
+    /// Queues a fault for a coming token request; each request takes one.
+    pub fn push_token_fault(&self, f: Fault) {
+        self.shared.state().token_faults.push_back(f);
+    }
+
+    /// Queues a fault for a coming query request; each request takes one.
+    pub fn push_query_fault(&self, f: Fault) {
+        self.shared.state().query_faults.push_back(f);
+    }
+
+    pub fn set_paging(&self, m: PagingMode) {
+        self.shared.state().paging = m;
+    }
+
+    /// Answers queries with exactly these rows from now on.
+    pub fn set_rows(&self, rows: Vec<serde_json::Value>) {
+        self.set_row_source(RowSource::Fixed(rows));
+    }
+
+    pub fn set_row_source(&self, rows: RowSource) {
+        self.shared.state().rows = rows;
+    }
+
+    /// Invalidates every token issued so far: queries with them answer 401.
+    pub fn revoke_tokens(&self) {
+        let mut state = self.shared.state();
+        state.tokens.revoke_all();
+        state.limiter.clear();
+    }
+
+    /// Requests received on `/oauth/token`, faulted ones included.
+    pub fn token_requests(&self) -> usize {
+        self.shared.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests received on the query path, faulted ones included.
+    pub fn query_requests(&self) -> usize {
+        self.shared.query_requests.load(Ordering::SeqCst)
+    }
+
+    /// Every request received, in order (the latest 10,000).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.iter().cloned().collect()
+    }
+
+    /// Stops accepting, and closes every connection: idle ones at once,
+    /// hung ones at once, others after their response or a short grace.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+/// Resolves once shutdown is signalled.
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut stop = shared.shutdown.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                tokio::spawn(serve_connection(stream, shared.clone()));
+            }
+            Err(e) => {
+                // Typically out of file descriptors: wait rather than spin.
+                tracing::warn!(error = %e, "simulator: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    tracing::debug!("simulator: stopped accepting");
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let mut stop = shared.shutdown.subscribe();
+    let service_state = shared.clone();
+    let service = service_fn(move |req| handle(service_state.clone(), req));
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "simulator: connection ended with an error");
+            }
+            return;
+        }
+        _ = stopped(&mut stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+}
+
+/// One request: read it whole, record it, apply a queued fault, answer.
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, io::Error> {
+    let (parts, body) = req.into_parts();
+    let endpoint = match parts.uri.path() {
+        TOKEN_PATH => Endpoint::Token,
+        p if p == shared.query_path => Endpoint::Query,
+        _ => Endpoint::Other,
+    };
+    let (body, body_error) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => (collected.to_bytes(), None),
+        Err(e) => (bytes::Bytes::new(), Some(e)),
+    };
+
+    let fault = {
+        let mut state = shared.state();
+        if state.requests.len() >= MAX_RECORDED {
+            state.requests.pop_front();
+        }
+        state.requests.push_back(RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: body.to_vec(),
+        });
+        match endpoint {
+            Endpoint::Token => {
+                shared.token_requests.fetch_add(1, Ordering::SeqCst);
+                state.token_faults.pop_front()
+            }
+            Endpoint::Query => {
+                shared.query_requests.fetch_add(1, Ordering::SeqCst);
+                state.query_faults.pop_front()
+            }
+            Endpoint::Other => None,
+        }
+    };
+
+    if let Some(e) = body_error {
+        if e.downcast_ref::<LengthLimitError>().is_some() {
+            return Ok(api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request.entity.too.large",
+                "the request body is too large",
+            ));
+        }
+        // The client went away mid-body; there is no one to answer.
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()));
+    }
+
+    match fault {
+        None => {}
+        Some(Fault::Respond {
+            status,
+            headers,
+            body,
+        }) => return Ok(faults::canned_response(status, &headers, &body)),
+        Some(Fault::ResetMidBody) => return Ok(faults::reset_mid_body()),
+        Some(Fault::Delay(delay)) => {
+            let mut stop = shared.shutdown.subscribe();
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stopped(&mut stop) => return Err(aborted()),
+            }
+        }
+        Some(Fault::Hang) => {
+            let mut stop = shared.shutdown.subscribe();
+            stopped(&mut stop).await;
+            return Err(aborted());
+        }
+    }
+
+    let response = match endpoint {
+        Endpoint::Token if parts.method != Method::POST => method_not_allowed(&parts.method),
+        Endpoint::Token => {
+            let mut state = shared.state();
+            auth::token_endpoint(&parts.headers, &body, &shared.client, &mut state.tokens)
+        }
+        Endpoint::Query if parts.method != Method::POST => method_not_allowed(&parts.method),
+        Endpoint::Query => query_endpoint(&shared, &parts.headers, &body),
+        Endpoint::Other => api_error(
+            StatusCode::NOT_FOUND,
+            "not.found",
+            &format!("no resource at {}", parts.uri.path()),
+        ),
+    };
+    tracing::debug!(
+        method = %parts.method,
+        path = %parts.uri.path(),
+        status = response.status().as_u16(),
+        "simulator: answered"
+    );
+    Ok(response)
+}
+
+fn aborted() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "simulator shut down")
+}
+
+fn method_not_allowed(method: &Method) -> Response<SimBody> {
+    api_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method.not.allowed",
+        &format!("method {method} is not allowed here; use POST"),
+    )
+}
+
+/// Whether the one `Content-Type` header names this media type
+/// (parameters such as `charset` ignored).
+pub(crate) fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type)),
+        _ => false,
+    }
+}
+
+/// The analytics query: bearer token, rate limit, body, page.
+fn query_endpoint(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response<SimBody> {
+    let Some(token) = auth::bearer_token(headers) else {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "authentication.required",
+            "No authentication bearer token specified in authorization header.",
+        );
+    };
+    let mut state = shared.state();
+    match state.tokens.status(token) {
+        TokenStatus::Valid => {}
+        TokenStatus::Expired => {
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                "bad.credentials",
+                "The access token has expired.",
+            );
+        }
+        TokenStatus::Unknown => {
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                "bad.credentials",
+                "Invalid login credentials.",
+            );
+        }
+    }
+    let rate = state.limiter.count(token, shared.rate_limit_per_minute);
+    let mut response = if rate.exceeded() {
+        let mut response = api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too.many.requests.retry.after",
+            &format!(
+                "Rate limit exceeded the maximum. Retry the request in [{}] seconds",
+                rate.reset_secs
+            ),
+        );
+        set_header(&mut response, "retry-after", rate.reset_secs.to_string());
+        response
+    } else {
+        answer_query(shared, &mut state, headers, body)
+    };
+    rate.apply(&mut response);
+    response
+}
+
+/// A query within the rate limit: validate, then one page of rows.
+fn answer_query(
+    shared: &Shared,
+    state: &mut State,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<SimBody> {
+    if !has_media_type(headers, "application/json") {
+        return api_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported.media.type",
+            "Content-Type must be application/json",
+        );
+    }
+    let query = match query::parse_query(body) {
+        Ok(q) => q,
+        Err(message) => return bad_request(&message),
+    };
+    let fingerprint = query.fingerprint();
+    let offset = match &query.page_token {
+        None => 0,
+        Some(token) => match state.cursors.resolve(token, &fingerprint) {
+            Ok(offset) => offset,
+            Err(message) => return bad_request(&message),
+        },
+    };
+    let rows = data::filter_rows(
+        state.rows.rows(query.from_ms, query.to_ms),
+        query.groups.as_deref(),
+    );
+    let page = state.cursors.page(
+        state.paging,
+        rows,
+        offset,
+        query.page_size,
+        &fingerprint,
+        &shared.query_path,
+    );
+    let body = json!({
+        "totalCount": page.total,
+        "pageSize": query.page_size,
+        "pageToken": page.page_token,
+        "nextPage": page.next_page,
+        "metrics": query::METRICS,
+        "entity": "event",
+        "interval": query.interval,
+        "dateFrom": query.date_from,
+        "dateTo": query.date_to,
+        "groupings": query::GROUPINGS,
+        "columns": [
+            {"name": "consumerGroup", "type": "string"},
+            {"name": "eventType", "type": "string"},
+            {"name": "eventCount", "type": "number"},
+            {"name": "processingLatency", "type": "number"},
+        ],
+        "rows": page.rows,
+    });
+    json_response(StatusCode::OK, &correlation_id(), &body)
+}
