@@ -1,4 +1,19 @@
 //! genesys-eventbridge-exporter: a Prometheus exporter for the consumer lag of
 //! Genesys Cloud EventBridge consumer groups.
+//!
+//! Data flows one way: a scrape ([`server`]) asks the [`cache`] for a
+//! snapshot; on a miss the [`pipeline`] runs the [`genesys`] client's query and
+//! the [`model`] turns its rows into figures; the [`exposition`] encodes them.
 
+pub mod app;
+pub mod audit;
+pub mod cache;
+pub mod config;
+pub mod exposition;
+pub mod genesys;
+pub mod logging;
+pub mod model;
+pub mod pipeline;
+pub mod server;
 pub mod simulator;
+pub mod telemetry;

@@ -1,0 +1,376 @@
+//! The Genesys Cloud client: one pooled HTTP client, the token, the paged
+//! query, and the error table of the contract (what is retried, what waits).
+
+use std::collections::HashSet;
+use std::error::Error as _;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use tokio::time::Instant;
+
+use super::auth::{TokenCache, TokenResponse};
+use super::backoff::Backoff;
+use super::error::{ApiErrorDetail, QueryError};
+use super::ratelimit::{Cooldown, parse_retry_after};
+use super::request::QueryBody;
+use super::response::{Page, RawRow};
+use crate::config::{Endpoints, QueryConfig, Secret};
+use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
+
+/// Largest response body read; a real page is well under 1 MiB, so anything
+/// beyond this is refused as undecodable rather than held in memory.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Retries of 5xx answers and transport errors, inside the scrape's budget.
+const RETRY_BASE: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// What one successful query returns: every row of every page, as it arrived.
+#[derive(Debug)]
+pub struct QueryResult {
+    pub rows: Vec<RawRow>,
+    pub pages: u32,
+}
+
+/// A response that arrived in full.
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+pub struct GenesysClient {
+    http: reqwest::Client,
+    token_url: String,
+    query_url: String,
+    client_id: String,
+    client_secret: Secret,
+    query: QueryConfig,
+    groups: Vec<String>,
+    tokens: TokenCache,
+    cooldown: Cooldown,
+    retry: Backoff,
+    telemetry: Arc<Telemetry>,
+}
+
+impl GenesysClient {
+    pub fn new(
+        endpoints: &Endpoints,
+        query: QueryConfig,
+        groups: Vec<String>,
+        telemetry: Arc<Telemetry>,
+    ) -> Result<GenesysClient, reqwest::Error> {
+        // reqwest is built without a bundled crypto provider; ring is ours.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "genesys-eventbridge-exporter/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(GenesysClient {
+            http,
+            token_url: format!("{}/oauth/token", endpoints.login_url),
+            query_url: format!("{}{}", endpoints.api_url, query.path),
+            client_id: endpoints.client_id.clone(),
+            client_secret: endpoints.client_secret.clone(),
+            query,
+            groups,
+            tokens: TokenCache::default(),
+            cooldown: Cooldown::new(),
+            retry: Backoff::new(RETRY_BASE, RETRY_MAX, 0.5)
+                .expect("constant backoff settings are valid"),
+            telemetry,
+        })
+    }
+
+    /// Time left in a 429 cooldown; no request is sent while there is any.
+    pub fn cooldown_remaining(&self) -> Option<Duration> {
+        self.cooldown.remaining()
+    }
+
+    /// The window the query covers.
+    pub fn window(&self) -> Duration {
+        self.query.window
+    }
+
+    /// Runs one full query (every page), giving up at `deadline`.
+    pub async fn query(&self, deadline: Instant) -> Result<QueryResult, QueryError> {
+        let mut body = QueryBody::new(
+            SystemTime::now(),
+            self.query.window,
+            &self.groups,
+            self.query.page_size,
+        );
+        let mut rows = Vec::new();
+        let mut seen_tokens = HashSet::new();
+        let mut pages = 0u32;
+        loop {
+            if pages == self.query.max_pages {
+                return Err(QueryError::Pagination(format!(
+                    "more than {} pages (--query.max-pages)",
+                    self.query.max_pages
+                )));
+            }
+            let page = self.fetch_page(&body, deadline).await?;
+            pages += 1;
+            tracing::debug!(page = pages, rows = page.rows.len(), "page received");
+            rows.extend(page.rows);
+            match page.next_page.filter(|n| !n.is_empty()) {
+                None => break,
+                Some(_) => {
+                    let token = page.page_token.filter(|t| !t.is_empty()).ok_or_else(|| {
+                        QueryError::Pagination(format!(
+                            "page {pages} has nextPage but no pageToken"
+                        ))
+                    })?;
+                    if !seen_tokens.insert(token.clone()) {
+                        return Err(QueryError::Pagination(format!(
+                            "page {pages} repeated an earlier pageToken"
+                        )));
+                    }
+                    body.page_token = Some(token);
+                }
+            }
+        }
+        Ok(QueryResult { rows, pages })
+    }
+
+    async fn fetch_page(&self, body: &QueryBody, deadline: Instant) -> Result<Page, QueryError> {
+        let mut renewed = false;
+        loop {
+            let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
+            let sent = self
+                .send(Endpoint::Query, deadline, || {
+                    self.http
+                        .post(&self.query_url)
+                        .bearer_auth(token.value.expose())
+                        .json(body)
+                })
+                .await;
+            match sent {
+                // The token was revoked or expired early: one retry with a new one.
+                Err(QueryError::Status { status: 401, .. }) if !renewed => {
+                    tracing::info!("query answered 401; fetching a new token and retrying once");
+                    self.tokens.invalidate(token.id).await;
+                    renewed = true;
+                }
+                Err(e) => return Err(e),
+                Ok(answer) => {
+                    return serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
+                        endpoint: Endpoint::Query,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn fetch_token(&self, deadline: Instant) -> Result<(Secret, Duration), QueryError> {
+        let answer = self
+            .send(Endpoint::Token, deadline, || {
+                self.http
+                    .post(&self.token_url)
+                    .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body("grant_type=client_credentials")
+            })
+            .await?;
+        let decode_error = |message: String| QueryError::Decode {
+            endpoint: Endpoint::Token,
+            message,
+        };
+        // The error text of serde names the field, never the token's value.
+        let response: TokenResponse =
+            serde_json::from_slice(&answer.body).map_err(|e| decode_error(e.to_string()))?;
+        if response.access_token.is_empty() {
+            return Err(decode_error("empty access_token".into()));
+        }
+        if !(response.expires_in.is_finite() && response.expires_in > 0.0) {
+            return Err(decode_error(format!(
+                "expires_in {} is not a positive number",
+                response.expires_in
+            )));
+        }
+        let lifetime = Duration::from_secs_f64(response.expires_in.min(1e9));
+        self.telemetry.token_issued(SystemTime::now() + lifetime);
+        tracing::info!(
+            expires_in_seconds = response.expires_in,
+            token_type = response.token_type.as_deref().unwrap_or(""),
+            "access token obtained"
+        );
+        Ok((Secret::new(response.access_token), lifetime))
+    }
+
+    /// Sends a request, retrying 5xx answers and transport errors with jittered
+    /// backoff while the budget allows; a 429 starts the cooldown instead.
+    async fn send(
+        &self,
+        endpoint: Endpoint,
+        deadline: Instant,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Answer, QueryError> {
+        let mut attempt = 0;
+        loop {
+            if let Some(remaining) = self.cooldown.remaining() {
+                return Err(QueryError::CoolingDown { remaining });
+            }
+            let budget = deadline.saturating_duration_since(Instant::now());
+            if budget.is_zero() {
+                return Err(QueryError::Timeout { endpoint, budget });
+            }
+            if endpoint == Endpoint::Token {
+                self.telemetry.token_requested();
+            }
+            let retryable = match self
+                .execute(endpoint, build().timeout(budget), budget)
+                .await
+            {
+                Ok(answer) => {
+                    self.telemetry.api_response(endpoint, answer.status);
+                    if let Some(headers) = rate_limit_headers(&answer.headers) {
+                        self.telemetry.rate_limit_headers(headers);
+                    }
+                    if answer.status == 429 {
+                        let retry_after = header_str(&answer.headers, RETRY_AFTER.as_str())
+                            .and_then(parse_retry_after);
+                        let wait = self.cooldown.rate_limited(retry_after);
+                        let err = status_error(endpoint, &answer);
+                        tracing::warn!(
+                            endpoint = endpoint.as_str(),
+                            cooldown_seconds = wait.as_secs_f64(),
+                            retry_after = retry_after.map(|d| d.as_secs_f64()),
+                            error = %err,
+                            "rate limited; no request will be sent until the cooldown ends"
+                        );
+                        return Err(err);
+                    }
+                    self.cooldown.answered();
+                    if (200..300).contains(&answer.status) {
+                        return Ok(answer);
+                    }
+                    let err = status_error(endpoint, &answer);
+                    if answer.status >= 500 && answer.status != 501 {
+                        err
+                    } else {
+                        return Err(err);
+                    }
+                }
+                Err(err @ QueryError::Transport { .. }) => err,
+                Err(err) => return Err(err),
+            };
+            let delay = self.retry.delay(attempt);
+            attempt += 1;
+            if Instant::now() + delay >= deadline {
+                return Err(retryable);
+            }
+            tracing::warn!(
+                endpoint = endpoint.as_str(),
+                attempt,
+                retry_in_seconds = delay.as_secs_f64(),
+                error = %retryable,
+                "request failed; retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Sends one request and reads its body, refusing bodies over the cap.
+    async fn execute(
+        &self,
+        endpoint: Endpoint,
+        request: reqwest::RequestBuilder,
+        budget: Duration,
+    ) -> Result<Answer, QueryError> {
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                QueryError::Timeout { endpoint, budget }
+            } else {
+                QueryError::Transport {
+                    endpoint,
+                    message: error_chain(&e),
+                }
+            }
+        };
+        let mut response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_large(endpoint));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large(endpoint));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status,
+            headers: std::mem::take(response.headers_mut()),
+            body: body.freeze(),
+        })
+    }
+}
+
+fn too_large(endpoint: Endpoint) -> QueryError {
+    QueryError::Decode {
+        endpoint,
+        message: format!(
+            "response body exceeds {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    }
+}
+
+fn status_error(endpoint: Endpoint, answer: &Answer) -> QueryError {
+    QueryError::Status {
+        endpoint,
+        status: answer.status,
+        detail: ApiErrorDetail::parse(
+            &answer.body,
+            header_str(&answer.headers, "inin-correlation-id").map(str::to_owned),
+        ),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn rate_limit_headers(headers: &HeaderMap) -> Option<RateLimitHeaders> {
+    let number = |name| {
+        header_str(headers, name)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+    };
+    let found = RateLimitHeaders {
+        allowed: number("inin-ratelimit-allowed"),
+        count: number("inin-ratelimit-count"),
+        reset_seconds: number("inin-ratelimit-reset"),
+    };
+    (found != RateLimitHeaders::default()).then_some(found)
+}
+
+/// The error and its causes on one line: reqwest's own text hides the cause
+/// (connection refused, reset) that an operator needs.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}

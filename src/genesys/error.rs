@@ -1,0 +1,243 @@
+//! Typed failures of a query, each mapped to the `reason` label operators alert on.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::telemetry::Endpoint;
+
+/// The `reason` label of `genesys_eventbridge_query_failures_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureReason {
+    RateLimited,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    Http,
+    Timeout,
+    Connect,
+    Decode,
+    Pagination,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 9] = [
+        FailureReason::RateLimited,
+        FailureReason::Unauthorized,
+        FailureReason::Forbidden,
+        FailureReason::BadRequest,
+        FailureReason::Http,
+        FailureReason::Timeout,
+        FailureReason::Connect,
+        FailureReason::Decode,
+        FailureReason::Pagination,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::RateLimited => "rate_limited",
+            FailureReason::Unauthorized => "unauthorized",
+            FailureReason::Forbidden => "forbidden",
+            FailureReason::BadRequest => "bad_request",
+            FailureReason::Http => "http",
+            FailureReason::Timeout => "timeout",
+            FailureReason::Connect => "connect",
+            FailureReason::Decode => "decode",
+            FailureReason::Pagination => "pagination",
+        }
+    }
+
+    fn of_status(status: u16) -> FailureReason {
+        match status {
+            401 => FailureReason::Unauthorized,
+            403 => FailureReason::Forbidden,
+            429 => FailureReason::RateLimited,
+            400..=499 => FailureReason::BadRequest,
+            _ => FailureReason::Http,
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a Genesys error body and headers say about a failure. Genesys API
+/// errors carry `message`/`code`/`contextId`; the login service answers
+/// OAuth-style `error`/`error_description`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiErrorDetail {
+    pub message: Option<String>,
+    pub code: Option<String>,
+    pub context_id: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    message: Option<String>,
+    code: Option<String>,
+    context_id: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    description: Option<String>,
+}
+
+/// Longest message kept from an error body, so a huge HTML page cannot flood the logs.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+impl ApiErrorDetail {
+    pub fn parse(body: &[u8], correlation_id: Option<String>) -> ApiErrorDetail {
+        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let clip = |s: String| -> String {
+            if s.chars().count() > MAX_MESSAGE_CHARS {
+                let mut t: String = s.chars().take(MAX_MESSAGE_CHARS).collect();
+                t.push('…');
+                t
+            } else {
+                s
+            }
+        };
+        match parsed {
+            Some(b) => ApiErrorDetail {
+                message: b
+                    .message
+                    .or(b.error_description)
+                    .or(b.description)
+                    .map(clip),
+                code: b.code.or(b.error).map(clip),
+                context_id: b.context_id.map(clip),
+                correlation_id,
+            },
+            None => ApiErrorDetail {
+                message: (!body.is_empty()).then(|| {
+                    clip(
+                        String::from_utf8_lossy(body)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
+                }),
+                correlation_id,
+                ..ApiErrorDetail::default()
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = " (";
+        for (key, value) in [
+            ("code", &self.code),
+            ("message", &self.message),
+            ("contextId", &self.context_id),
+            ("correlationId", &self.correlation_id),
+        ] {
+            if let Some(v) = value {
+                write!(f, "{sep}{key}={v:?}")?;
+                sep = ", ";
+            }
+        }
+        if sep == ", " {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// A failed query or token request.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{} endpoint answered HTTP {status}{detail}", endpoint.as_str())]
+    Status {
+        endpoint: Endpoint,
+        status: u16,
+        detail: ApiErrorDetail,
+    },
+    #[error("rate limited by the API: no request is sent for another {:.1}s", remaining.as_secs_f64())]
+    CoolingDown { remaining: Duration },
+    #[error("{} request timed out (time budget {:.1}s)", endpoint.as_str(), budget.as_secs_f64())]
+    Timeout {
+        endpoint: Endpoint,
+        budget: Duration,
+    },
+    #[error("{} request failed: {message}", endpoint.as_str())]
+    Transport { endpoint: Endpoint, message: String },
+    #[error("cannot decode the {} response: {message}", endpoint.as_str())]
+    Decode { endpoint: Endpoint, message: String },
+    #[error("pagination stopped: {0}")]
+    Pagination(String),
+}
+
+impl QueryError {
+    pub fn reason(&self) -> FailureReason {
+        match self {
+            QueryError::Status { status, .. } => FailureReason::of_status(*status),
+            QueryError::CoolingDown { .. } => FailureReason::RateLimited,
+            QueryError::Timeout { .. } => FailureReason::Timeout,
+            QueryError::Transport { .. } => FailureReason::Connect,
+            QueryError::Decode { .. } => FailureReason::Decode,
+            QueryError::Pagination(_) => FailureReason::Pagination,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesys_error_bodies_are_read() {
+        let body = br#"{"message":"Rate limit exceeded the maximum. Retry the request in [42] seconds","code":"too.many.requests.retry.after","status":429,"contextId":"abc-123","details":[],"errors":[]}"#;
+        let d = ApiErrorDetail::parse(body, Some("abc-123".into()));
+        assert_eq!(d.code.as_deref(), Some("too.many.requests.retry.after"));
+        assert_eq!(d.context_id.as_deref(), Some("abc-123"));
+        let err = QueryError::Status {
+            endpoint: Endpoint::Query,
+            status: 429,
+            detail: d,
+        };
+        assert_eq!(err.reason(), FailureReason::RateLimited);
+        assert!(
+            err.to_string()
+                .contains("code=\"too.many.requests.retry.after\"")
+        );
+    }
+
+    #[test]
+    fn oauth_error_bodies_are_read() {
+        let body = br#"{"error":"invalid_client","description":"client not found","error_description":"client not found"}"#;
+        let d = ApiErrorDetail::parse(body, None);
+        assert_eq!(d.code.as_deref(), Some("invalid_client"));
+        assert_eq!(d.message.as_deref(), Some("client not found"));
+    }
+
+    #[test]
+    fn statuses_map_to_reasons() {
+        let reason = |status| {
+            QueryError::Status {
+                endpoint: Endpoint::Query,
+                status,
+                detail: ApiErrorDetail::default(),
+            }
+            .reason()
+        };
+        assert_eq!(reason(401), FailureReason::Unauthorized);
+        assert_eq!(reason(403), FailureReason::Forbidden);
+        assert_eq!(reason(400), FailureReason::BadRequest);
+        assert_eq!(reason(404), FailureReason::BadRequest);
+        assert_eq!(reason(503), FailureReason::Http);
+    }
+
+    #[test]
+    fn html_bodies_are_clipped() {
+        let body = format!("<html>{}</html>", "x".repeat(5000));
+        let d = ApiErrorDetail::parse(body.as_bytes(), None);
+        assert!(d.message.unwrap().chars().count() <= MAX_MESSAGE_CHARS + 1);
+    }
+}

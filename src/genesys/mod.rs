@@ -1,0 +1,14 @@
+//! The Genesys Cloud analytics API: authentication, the query and its paging,
+//! rate limits and typed errors.
+
+pub mod auth;
+pub mod backoff;
+pub mod client;
+pub mod error;
+pub mod ratelimit;
+pub mod request;
+pub mod response;
+
+pub use client::{GenesysClient, MAX_BODY_BYTES, QueryResult};
+pub use error::{ApiErrorDetail, FailureReason, QueryError};
+pub use response::{Field, RawRow};

@@ -1,0 +1,50 @@
+//! Logs: logfmt or JSON lines on stderr.
+
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::{LogFormat, LogLevel};
+
+fn level(l: LogLevel) -> LevelFilter {
+    match l {
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Error => LevelFilter::ERROR,
+    }
+}
+
+/// Installs the global subscriber. The exporter logs at the chosen level;
+/// libraries only from warn up, so that their debug output (connection
+/// details, headers) never reaches the log.
+pub fn init(log_level: LogLevel, format: LogFormat) {
+    let ours = level(log_level);
+    let filter = Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), ours)
+        .with_default(ours.min(LevelFilter::WARN));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Logfmt => registry
+            .with(
+                tracing_logfmt::builder()
+                    .with_span_name(false)
+                    .with_span_path(false)
+                    .layer()
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+    };
+    // A second init (tests running the app in-process) keeps the first subscriber.
+    let _ = result;
+}

@@ -1,0 +1,420 @@
+//! The lag model: pure functions from the rows of one query to the figures
+//! exported per event type and per consumer group.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crate::config::{GroupConfig, Thresholds};
+use crate::genesys::{Field, RawRow};
+
+/// A row that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub consumer_group: String,
+    pub event_type: String,
+    pub event_count: f64,
+    /// Milliseconds, as the API reports it.
+    pub processing_latency_ms: f64,
+}
+
+/// Why a row was skipped: the `reason` label of `invalid_rows_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidRow {
+    NotObject,
+    MissingField(&'static str),
+    NullField(&'static str),
+    WrongType(&'static str),
+    InvalidValue(&'static str),
+}
+
+impl InvalidRow {
+    pub fn reason(self) -> &'static str {
+        match self {
+            InvalidRow::NotObject => "not_object",
+            InvalidRow::MissingField(_) => "missing_field",
+            InvalidRow::NullField(_) => "null_field",
+            InvalidRow::WrongType(_) => "wrong_type",
+            InvalidRow::InvalidValue(_) => "invalid_value",
+        }
+    }
+}
+
+fn field<T>(f: Field<T>, name: &'static str) -> Result<T, InvalidRow> {
+    match f {
+        Field::Value(v) => Ok(v),
+        Field::Missing => Err(InvalidRow::MissingField(name)),
+        Field::Null => Err(InvalidRow::NullField(name)),
+        Field::WrongType => Err(InvalidRow::WrongType(name)),
+    }
+}
+
+/// Checks one row: every field present with its type, names non-empty,
+/// numbers finite and not negative.
+pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
+    let RawRow::Object {
+        consumer_group,
+        event_type,
+        event_count,
+        processing_latency,
+    } = raw
+    else {
+        return Err(InvalidRow::NotObject);
+    };
+    let row = Row {
+        consumer_group: field(consumer_group, "consumerGroup")?,
+        event_type: field(event_type, "eventType")?,
+        event_count: field(event_count, "eventCount")?,
+        processing_latency_ms: field(processing_latency, "processingLatency")?,
+    };
+    if row.consumer_group.is_empty() {
+        return Err(InvalidRow::InvalidValue("consumerGroup"));
+    }
+    if !(row.event_count.is_finite() && row.event_count >= 0.0) {
+        return Err(InvalidRow::InvalidValue("eventCount"));
+    }
+    if !(row.processing_latency_ms.is_finite() && row.processing_latency_ms >= 0.0) {
+        return Err(InvalidRow::InvalidValue("processingLatency"));
+    }
+    Ok(row)
+}
+
+/// One consumer group and event type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesFigures {
+    pub consumer_group: String,
+    pub event_type: String,
+    pub events: f64,
+    pub latency_seconds: f64,
+}
+
+/// One consumer group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupFigures {
+    pub name: String,
+    pub events: f64,
+    /// Worst latency over the group's event types.
+    pub lag_seconds: f64,
+    /// Event-weighted mean latency.
+    pub mean_latency_seconds: f64,
+    pub throughput: f64,
+    /// Little's law: throughput × mean latency.
+    pub backlog: f64,
+    pub missing: bool,
+    pub thresholds: Thresholds,
+    pub exceeded: bool,
+}
+
+/// Everything one query yields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Sorted by group, then event type.
+    pub series: Vec<SeriesFigures>,
+    /// Sorted by name.
+    pub groups: Vec<GroupFigures>,
+    pub valid_rows: usize,
+    pub invalid: BTreeMap<&'static str, u64>,
+}
+
+/// The per-group figures of a query over `window`. Configured groups without
+/// a row come out missing; groups only seen use the default thresholds. Rows
+/// repeating a group and event type are merged (counts added, latency
+/// event-weighted), so that every series is exported once.
+pub fn compute(
+    rows: impl IntoIterator<Item = RawRow>,
+    window: Duration,
+    configured: &[GroupConfig],
+    defaults: Thresholds,
+) -> Figures {
+    let mut invalid: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut merged: HashMap<(String, String), (f64, f64)> = HashMap::new();
+    let mut valid_rows = 0;
+    for raw in rows {
+        match validate(raw) {
+            Ok(row) => {
+                valid_rows += 1;
+                let entry = merged
+                    .entry((row.consumer_group, row.event_type))
+                    .or_insert((0.0, 0.0));
+                let (count, latency) = *entry;
+                let total = count + row.event_count;
+                let weighted = if total > 0.0 {
+                    (latency * count + row.processing_latency_ms * row.event_count) / total
+                } else {
+                    latency.max(row.processing_latency_ms)
+                };
+                *entry = (total, weighted);
+            }
+            Err(reason) => *invalid.entry(reason.reason()).or_default() += 1,
+        }
+    }
+
+    let mut series: Vec<SeriesFigures> = merged
+        .into_iter()
+        .map(
+            |((consumer_group, event_type), (events, latency_ms))| SeriesFigures {
+                consumer_group,
+                event_type,
+                events,
+                latency_seconds: latency_ms / 1000.0,
+            },
+        )
+        .collect();
+    series.sort_by(|a, b| {
+        (&a.consumer_group, &a.event_type).cmp(&(&b.consumer_group, &b.event_type))
+    });
+
+    let thresholds: HashMap<&str, Thresholds> = configured
+        .iter()
+        .map(|g| (g.name.as_str(), g.thresholds))
+        .collect();
+    let window_seconds = window.as_secs_f64();
+    let mut groups: Vec<GroupFigures> = Vec::new();
+    for same_group in series.chunk_by(|a, b| a.consumer_group == b.consumer_group) {
+        let name = same_group[0].consumer_group.clone();
+        let thresholds = thresholds.get(name.as_str()).copied().unwrap_or(defaults);
+        groups.push(group_figures(name, same_group, window_seconds, thresholds));
+    }
+    for g in configured {
+        if groups
+            .binary_search_by(|f| f.name.as_str().cmp(&g.name))
+            .is_err()
+        {
+            groups.push(GroupFigures {
+                name: g.name.clone(),
+                events: 0.0,
+                lag_seconds: 0.0,
+                mean_latency_seconds: 0.0,
+                throughput: 0.0,
+                backlog: 0.0,
+                missing: true,
+                thresholds: g.thresholds,
+                exceeded: false,
+            });
+            groups.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    Figures {
+        series,
+        groups,
+        valid_rows,
+        invalid,
+    }
+}
+
+fn group_figures(
+    name: String,
+    series: &[SeriesFigures],
+    window_seconds: f64,
+    thresholds: Thresholds,
+) -> GroupFigures {
+    let events: f64 = series.iter().map(|s| s.events).sum();
+    let lag_seconds = series.iter().map(|s| s.latency_seconds).fold(0.0, f64::max);
+    // With no events at all the weights vanish; the plain mean keeps the
+    // figure defined (never NaN).
+    let mean_latency_seconds = if events > 0.0 {
+        series
+            .iter()
+            .map(|s| s.latency_seconds * s.events)
+            .sum::<f64>()
+            / events
+    } else {
+        series.iter().map(|s| s.latency_seconds).sum::<f64>() / series.len() as f64
+    };
+    let throughput = events / window_seconds;
+    GroupFigures {
+        name,
+        events,
+        lag_seconds,
+        mean_latency_seconds,
+        throughput,
+        backlog: throughput * mean_latency_seconds,
+        missing: false,
+        exceeded: lag_seconds > thresholds.max_lag.as_secs_f64()
+            || lag_seconds > thresholds.max_processing_latency.as_secs_f64(),
+        thresholds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str, event_type: &str, count: f64, latency: f64) -> RawRow {
+        RawRow::Object {
+            consumer_group: Field::Value(group.into()),
+            event_type: Field::Value(event_type.into()),
+            event_count: Field::Value(count),
+            processing_latency: Field::Value(latency),
+        }
+    }
+
+    fn defaults() -> Thresholds {
+        Thresholds {
+            max_lag: Duration::from_secs(30),
+            max_processing_latency: Duration::from_millis(500),
+        }
+    }
+
+    fn configured(names: &[&str]) -> Vec<GroupConfig> {
+        names
+            .iter()
+            .map(|n| GroupConfig {
+                name: n.to_string(),
+                thresholds: defaults(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_tutorial_response() {
+        let f = compute(
+            [
+                row(
+                    "eventbridge-consumer-primary",
+                    "conversation:created",
+                    1450.0,
+                    240.0,
+                ),
+                row(
+                    "eventbridge-consumer-secondary",
+                    "routing:queue:member:added",
+                    890.0,
+                    180.0,
+                ),
+            ],
+            Duration::from_secs(3600),
+            &[],
+            defaults(),
+        );
+        let p = &f.groups[0];
+        assert_eq!(p.name, "eventbridge-consumer-primary");
+        assert_eq!(p.lag_seconds, 0.24);
+        assert_eq!(p.mean_latency_seconds, 0.24);
+        assert_eq!(p.throughput, 1450.0 / 3600.0);
+        assert_eq!(p.backlog, 1450.0 / 3600.0 * 0.24);
+        assert!(!p.exceeded && !p.missing);
+        assert_eq!(f.series[1].events, 890.0);
+        assert_eq!(f.series[1].latency_seconds, 0.18);
+    }
+
+    #[test]
+    fn lag_is_the_worst_and_latency_is_event_weighted() {
+        let f = compute(
+            [row("g", "a", 300.0, 100.0), row("g", "b", 100.0, 40_000.0)],
+            Duration::from_secs(600),
+            &[],
+            defaults(),
+        );
+        let g = &f.groups[0];
+        assert_eq!(g.lag_seconds, 40.0);
+        assert_eq!(g.mean_latency_seconds, (300.0 * 0.1 + 100.0 * 40.0) / 400.0);
+        assert_eq!(g.throughput, 400.0 / 600.0);
+        assert!(g.exceeded);
+    }
+
+    #[test]
+    fn exceeded_compares_lag_with_both_thresholds() {
+        let f = compute(
+            [row("g", "a", 1.0, 600.0)],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert!(
+            f.groups[0].exceeded,
+            "0.6 s is over the 500 ms latency threshold"
+        );
+        let f = compute(
+            [row("g", "a", 1.0, 400.0)],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert!(!f.groups[0].exceeded);
+    }
+
+    #[test]
+    fn configured_groups_without_rows_are_missing() {
+        let f = compute(
+            [row("b", "a", 1.0, 1.0)],
+            Duration::from_secs(60),
+            &configured(&["c", "a", "b"]),
+            defaults(),
+        );
+        let names: Vec<_> = f
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.missing))
+            .collect();
+        assert_eq!(names, [("a", true), ("b", false), ("c", true)]);
+        assert_eq!(f.groups[0].throughput, 0.0);
+    }
+
+    #[test]
+    fn invalid_rows_are_counted_and_the_rest_kept() {
+        let f = compute(
+            [
+                row("g", "a", 10.0, 100.0),
+                RawRow::Object {
+                    consumer_group: Field::Value("g".into()),
+                    event_type: Field::Value("b".into()),
+                    event_count: Field::WrongType,
+                    processing_latency: Field::Value(1.0),
+                },
+                RawRow::Object {
+                    consumer_group: Field::Value("g".into()),
+                    event_type: Field::Value("c".into()),
+                    event_count: Field::Value(1.0),
+                    processing_latency: Field::Null,
+                },
+                RawRow::Object {
+                    consumer_group: Field::Missing,
+                    event_type: Field::Value("d".into()),
+                    event_count: Field::Value(1.0),
+                    processing_latency: Field::Value(1.0),
+                },
+                row("g", "e", -1.0, 1.0),
+                RawRow::NotObject,
+            ],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert_eq!(f.valid_rows, 1);
+        assert_eq!(f.series.len(), 1);
+        let expected: BTreeMap<&str, u64> = [
+            ("wrong_type", 1),
+            ("null_field", 1),
+            ("missing_field", 1),
+            ("invalid_value", 1),
+            ("not_object", 1),
+        ]
+        .into();
+        assert_eq!(f.invalid, expected);
+    }
+
+    #[test]
+    fn repeated_rows_merge_into_one_series() {
+        let f = compute(
+            [row("g", "a", 100.0, 100.0), row("g", "a", 300.0, 300.0)],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert_eq!(f.series.len(), 1);
+        assert_eq!(f.series[0].events, 400.0);
+        assert_eq!(f.series[0].latency_seconds, 0.25);
+    }
+
+    #[test]
+    fn no_events_gives_no_nan() {
+        let f = compute(
+            [row("g", "a", 0.0, 100.0), row("g", "b", 0.0, 300.0)],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert_eq!(f.groups[0].mean_latency_seconds, 0.2);
+        assert_eq!(f.groups[0].backlog, 0.0);
+    }
+}

@@ -1,0 +1,269 @@
+//! The HTTP server: telemetry path, landing page, health and readiness, on
+//! every listen address, with connection limits and graceful shutdown.
+
+mod body;
+mod landing;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+pub use body::Chunks;
+
+use crate::cache::{SnapshotCache, Source};
+use crate::exposition::{Format, ScrapeView, render};
+use crate::pipeline::Pipeline;
+use crate::telemetry::Telemetry;
+
+/// Connections served at once; further ones wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A client must send its request headers within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head accepted (hyper's minimum buffer).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Subtracted from Prometheus' scrape timeout, as blackbox_exporter does,
+/// so that the answer arrives before Prometheus gives up.
+const SCRAPE_TIMEOUT_OFFSET: f64 = 0.5;
+
+pub struct AppState {
+    pub cache: SnapshotCache<Pipeline>,
+    pub telemetry: Arc<Telemetry>,
+    pub telemetry_path: String,
+    pub default_budget: Duration,
+    pub ready: AtomicBool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("--web.listen-address {address}: {message}")]
+pub struct BindError {
+    pub address: String,
+    pub message: String,
+}
+
+/// Binds one listen address; `:PORT` means every interface.
+pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
+    let error = |message: String| BindError {
+        address: address.to_string(),
+        message,
+    };
+    if let Some(port) = address.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| error(format!("invalid port {port:?}")))?;
+        // Dual-stack where IPv6 exists, IPv4 alone where it does not.
+        return match TcpListener::bind(("::", port)).await {
+            Ok(l) => Ok(vec![l]),
+            Err(_) => TcpListener::bind(("0.0.0.0", port))
+                .await
+                .map(|l| vec![l])
+                .map_err(|e| error(e.to_string())),
+        };
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(address)
+        .await
+        .map_err(|e| error(format!("cannot resolve: {e}")))?
+        .collect();
+    let mut listeners = Vec::new();
+    for addr in addrs {
+        if listeners
+            .iter()
+            .any(|l: &TcpListener| l.local_addr().ok() == Some(addr))
+        {
+            continue;
+        }
+        listeners.push(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| error(format!("{addr}: {e}")))?,
+        );
+    }
+    if listeners.is_empty() {
+        return Err(error("resolves to no address".into()));
+    }
+    Ok(listeners)
+}
+
+/// Serves until `shutdown` completes, then stops accepting and lets requests
+/// in flight finish (up to [`SHUTDOWN_GRACE`]).
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, OwnedSemaphorePermit)>(16);
+    let mut acceptors = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let (tx, permits) = (tx.clone(), permits.clone());
+        acceptors.spawn(async move {
+            loop {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        if tx.send((stream, peer, permit)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off briefly.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    state.ready.store(true, Ordering::SeqCst);
+
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            next = accepted.recv() => {
+                let Some((stream, _peer, permit)) = next else { break };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, std::convert::Infallible>(route(req, &state).await) }
+                });
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    drop(permit);
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    state.ready.store(false, Ordering::SeqCst);
+    acceptors.shutdown().await;
+    tracing::info!("shutting down: waiting for requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the grace period; closing them");
+    }
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Chunks>,
+) -> Response<Chunks> {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+async fn route(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let path = req.uri().path();
+    let known = path == state.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+    if !known {
+        return respond(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "Not Found\n",
+        );
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let mut r = respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain; charset=utf-8",
+            "Method Not Allowed\n",
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    match path {
+        "/-/healthy" => respond(StatusCode::OK, "text/plain; charset=utf-8", "Healthy\n"),
+        "/-/ready" if state.ready.load(Ordering::SeqCst) => {
+            respond(StatusCode::OK, "text/plain; charset=utf-8", "Ready\n")
+        }
+        "/-/ready" => respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            "Not ready\n",
+        ),
+        "/" if state.telemetry_path != "/" => {
+            let snapshot = state.cache.peek();
+            let page = landing::page(
+                &state.telemetry_path,
+                &state.telemetry.read(),
+                state.cache.source().cooldown(),
+                snapshot.map(|s| s.age()),
+            );
+            respond(StatusCode::OK, "text/html; charset=utf-8", page)
+        }
+        _ => metrics(&req, state).await,
+    }
+}
+
+/// The scrape's time budget: Prometheus' timeout header less a margin, or the default.
+pub fn scrape_budget(header: Option<&str>, default: Duration) -> Duration {
+    header
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(default, |s| {
+            Duration::from_secs_f64((s - SCRAPE_TIMEOUT_OFFSET).clamp(0.1, 3600.0))
+        })
+}
+
+async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let budget = scrape_budget(
+        header("x-prometheus-scrape-timeout-seconds"),
+        state.default_budget,
+    );
+    let format = Format::negotiate(header("accept"));
+    let snapshot = state.cache.get(budget).await;
+    let view = ScrapeView {
+        telemetry: state.telemetry.read(),
+        data_age: snapshot.as_ref().map(|s| s.age()),
+        cooldown: state.cache.source().cooldown(),
+    };
+    let chunks = render(format, view, snapshot.as_deref());
+    let mut r = respond(StatusCode::OK, format.content_type(), Chunks::new(chunks));
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_follows_the_prometheus_header() {
+        let d = Duration::from_secs(10);
+        assert_eq!(scrape_budget(Some("10"), d), Duration::from_secs_f64(9.5));
+        assert_eq!(scrape_budget(Some("0.3"), d), Duration::from_millis(100));
+        assert_eq!(scrape_budget(Some("junk"), d), d);
+        assert_eq!(scrape_budget(None, d), d);
+    }
+}

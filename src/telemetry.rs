@@ -1,0 +1,139 @@
+//! The exporter's account of itself: query outcomes, API requests, tokens,
+//! rate-limit headers and invalid rows. Written by the client and the
+//! pipeline, read by the exposition and the landing page.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use crate::genesys::FailureReason;
+
+/// Reasons an upstream row is skipped, each exported from the start at 0.
+pub const INVALID_ROW_REASONS: [&str; 5] = [
+    "not_object",
+    "missing_field",
+    "null_field",
+    "wrong_type",
+    "invalid_value",
+];
+
+/// Which API endpoint a request went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Endpoint {
+    Token,
+    Query,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Token => "token",
+            Endpoint::Query => "query",
+        }
+    }
+}
+
+/// The `inin-ratelimit-*` headers of the latest response that had them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateLimitHeaders {
+    pub allowed: Option<f64>,
+    pub count: Option<f64>,
+    pub reset_seconds: Option<f64>,
+}
+
+/// How the latest query ended, for `up` and the landing page.
+#[derive(Debug, Clone)]
+pub struct LastQuery {
+    pub finished_at: SystemTime,
+    pub duration: Duration,
+    pub pages: u32,
+    pub outcome: Result<QuerySummary, (FailureReason, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuerySummary {
+    pub rows: usize,
+    pub groups: usize,
+    pub invalid_rows: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TelemetryState {
+    pub queries: u64,
+    pub failures: BTreeMap<FailureReason, u64>,
+    pub api_requests: BTreeMap<(Endpoint, u16), u64>,
+    pub token_requests: u64,
+    pub token_expiry: Option<SystemTime>,
+    pub rate_limit: RateLimitHeaders,
+    pub invalid_rows: BTreeMap<&'static str, u64>,
+    pub last_query: Option<LastQuery>,
+    pub last_success: Option<SystemTime>,
+}
+
+/// Shared, cheap to update: one short lock per event, far from any hot loop.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    state: Mutex<TelemetryState>,
+}
+
+impl Telemetry {
+    pub fn new() -> Self {
+        let mut state = TelemetryState::default();
+        for reason in FailureReason::ALL {
+            state.failures.insert(reason, 0);
+        }
+        for reason in INVALID_ROW_REASONS {
+            state.invalid_rows.insert(reason, 0);
+        }
+        Telemetry {
+            state: Mutex::new(state),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut TelemetryState) -> R) -> R {
+        // A panic while holding this lock cannot leave the counters inconsistent
+        // in a way that matters more than losing them, so poisoning is ignored.
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    /// A copy of everything, taken once per scrape.
+    pub fn read(&self) -> TelemetryState {
+        self.with(|s| s.clone())
+    }
+
+    pub fn api_response(&self, endpoint: Endpoint, status: u16) {
+        self.with(|s| *s.api_requests.entry((endpoint, status)).or_default() += 1);
+    }
+
+    pub fn rate_limit_headers(&self, headers: RateLimitHeaders) {
+        self.with(|s| s.rate_limit = headers);
+    }
+
+    pub fn token_requested(&self) {
+        self.with(|s| s.token_requests += 1);
+    }
+
+    pub fn token_issued(&self, expiry: SystemTime) {
+        self.with(|s| s.token_expiry = Some(expiry));
+    }
+
+    pub fn invalid_rows(&self, counts: &BTreeMap<&'static str, u64>) {
+        self.with(|s| {
+            for (reason, n) in counts {
+                *s.invalid_rows.entry(reason).or_default() += n;
+            }
+        });
+    }
+
+    pub fn query_finished(&self, last: LastQuery) {
+        self.with(|s| {
+            s.queries += 1;
+            match &last.outcome {
+                Ok(_) => s.last_success = Some(last.finished_at),
+                Err((reason, _)) => *s.failures.entry(*reason).or_default() += 1,
+            }
+            s.last_query = Some(last);
+        });
+    }
+}
