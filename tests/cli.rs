@@ -1,0 +1,327 @@
+//! The binary as an operator runs it: bad input, logs, signals.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use genesys_eventbridge_exporter::simulator::Fault;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");
+
+/// Runs the binary to completion with a clean environment plus `env`.
+fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gee-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// Arguments, environment, and what the error line must name.
+type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_it() {
+    let creds: &[(&str, &str)] = &[("GENESYS_CLIENT_ID", "id"), ("GENESYS_CLIENT_SECRET", "s")];
+    let bad_yaml = temp_file(
+        "bad.yml",
+        "consumer_groups:\n  - name: a\n    colour: blue\n",
+    );
+    let bad_yaml = bad_yaml.to_str().unwrap();
+    let cases: Vec<Case> = vec![
+        (vec!["--no-such-flag"], creds, "--no-such-flag"),
+        (vec!["--cache.ttl", "soon"], creds, "--cache.ttl"),
+        (
+            vec!["--threshold.max-lag", "30"],
+            creds,
+            "--threshold.max-lag",
+        ),
+        (vec![], &[], "--genesys.client-id"),
+        (
+            vec![],
+            &[("GENESYS_CLIENT_ID", "id")],
+            "GENESYS_CLIENT_SECRET",
+        ),
+        (
+            vec!["--genesys.client-secret-file", "/nonexistent/secret"],
+            &[("GENESYS_CLIENT_ID", "id")],
+            "--genesys.client-secret-file",
+        ),
+        (
+            vec!["--config.file", "/nonexistent/config.yml"],
+            creds,
+            "--config.file",
+        ),
+        (vec!["--config.file", bad_yaml], creds, "colour"),
+        (vec!["--query.page-size", "0"], creds, "--query.page-size"),
+        (vec!["--consumer-group", ""], creds, "--consumer-group"),
+        (
+            vec![],
+            &[
+                ("GENESYS_CLIENT_ID", "id"),
+                ("GENESYS_CLIENT_SECRET", "s"),
+                ("GENESYS_CONSUMER_GROUPS", "a,,b"),
+            ],
+            "--consumer-group",
+        ),
+        (vec!["--log.level", "loud"], creds, "--log.level"),
+        (
+            vec!["--web.listen-address", "nowhere"],
+            creds,
+            "--web.listen-address",
+        ),
+    ];
+    for (args, env, named) in cases {
+        let (code, stderr) = run(&args, env);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?} printed more than one line:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(named),
+            "{args:?}: {stderr:?} does not name {named}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--web.listen-address",
+        "--web.telemetry-path",
+        "--web.config.file",
+        "--genesys.region",
+        "--genesys.api-url",
+        "--genesys.login-url",
+        "--genesys.client-id",
+        "--genesys.client-secret-file",
+        "--consumer-group",
+        "--threshold.max-lag",
+        "--threshold.max-processing-latency",
+        "--config.file",
+        "--query.path",
+        "--query.window",
+        "--query.page-size",
+        "--query.max-pages",
+        "--query.timeout",
+        "--cache.ttl",
+        "--cache.max-stale",
+        "--log.level",
+        "--log.format",
+        "--demo",
+        "GENESYS_CLIENT_SECRET",
+        "GENESYS_BASE_URL",
+        "GENESYS_CONSUMER_GROUPS",
+    ] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Process {
+    child: Child,
+    port: u16,
+}
+
+impl Process {
+    async fn spawn(args: &[&str], env: &[(&str, &str)]) -> Process {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(BIN)
+            .args(["--web.listen-address", &listen])
+            .args(args)
+            .env_clear()
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let p = Process { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !get(p.url("/-/ready"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(Instant::now() < deadline, "exporter did not become ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        p
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    async fn scrape(&self) -> String {
+        get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// SIGTERM, then the exit status and everything logged.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code();
+        let mut logs = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut logs)
+            .unwrap();
+        (code, logs)
+    }
+}
+
+#[tokio::test]
+async fn secrets_and_tokens_never_reach_the_logs_and_sigterm_exits_0() {
+    let mut rows = tutorial_rows();
+    rows.push(json!({"consumerGroup": "lagging", "eventType": "x", "eventCount": 10, "processingLatency": 45000}));
+    rows.push(json!({"consumerGroup": "bad", "eventType": "x", "eventCount": "ten", "processingLatency": 1}));
+    let sim = simulator(sim_config(rows)).await;
+    let base = sim.base_url();
+    let p = Process::spawn(
+        &[
+            "--log.level",
+            "debug",
+            "--cache.ttl",
+            "0s",
+            "--genesys.api-url",
+            &base,
+            "--consumer-group",
+            "lagging",
+            "--consumer-group",
+            "gone",
+        ],
+        &[
+            ("GENESYS_CLIENT_ID", CLIENT_ID),
+            ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    p.scrape().await;
+    sim.revoke_tokens();
+    p.scrape().await;
+    sim.push_query_fault(Fault::Respond {
+        status: 500,
+        headers: vec![],
+        body: "<html>oops</html>".into(),
+    });
+    p.scrape().await;
+    sim.push_token_fault(Fault::Respond {
+        status: 401,
+        headers: vec![],
+        body: r#"{"error":"invalid_client","description":"bad","error_description":"bad"}"#.into(),
+    });
+    sim.revoke_tokens();
+    let body = p.scrape().await;
+    assert!(body.contains("genesys_eventbridge_up"));
+    let (code, logs) = p.terminate();
+    assert_eq!(code, Some(0), "SIGTERM exits 0; logs:\n{logs}");
+
+    let tokens: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            header(&r.headers, "authorization")
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(!tokens.is_empty());
+    assert!(
+        !logs.contains(CLIENT_SECRET),
+        "the client secret was logged:\n{logs}"
+    );
+    for t in &tokens {
+        assert!(!logs.contains(t.as_str()), "a token was logged:\n{logs}");
+    }
+    for expected in [
+        "QUERY_COMPLETE",
+        "LAG_THRESHOLD_EXCEEDED",
+        "CONSUMER_GROUP_MISSING",
+        "reason=unauthorized",
+        "invalid_client",
+    ] {
+        assert!(logs.contains(expected), "logs lack {expected}:\n{logs}");
+    }
+    assert_eq!(
+        logs.matches("LAG_THRESHOLD_EXCEEDED").count(),
+        1,
+        "audit events once per transition:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let p = Process::spawn(
+        &["--demo", "--log.format", "json", "--log.level", "debug"],
+        &[],
+    )
+    .await;
+    p.scrape().await;
+    let (code, logs) = p.terminate();
+    assert_eq!(code, Some(0));
+    let lines: Vec<&str> = logs.lines().collect();
+    assert!(lines.len() >= 3, "{logs}");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        assert!(
+            v.get("level").is_some() && v.get("timestamp").is_some(),
+            "{line}"
+        );
+    }
+    assert!(logs.contains("\"event\":\"QUERY_COMPLETE\""), "{logs}");
+}
+
+#[tokio::test]
+async fn several_listen_addresses_are_served() {
+    let second = free_port();
+    let second_addr = format!("127.0.0.1:{second}");
+    let p = Process::spawn(&["--demo", "--web.listen-address", &second_addr], &[]).await;
+    let other = get(format!("http://{second_addr}/-/healthy"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    let (code, _) = p.terminate();
+    assert_eq!(code, Some(0));
+}

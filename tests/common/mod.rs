@@ -1,0 +1,165 @@
+//! Shared test harness: a simulated Genesys Cloud and an exporter pointed at
+//! it, both on loopback, and helpers to scrape and read samples.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use genesys_eventbridge_exporter::app::{self, Running};
+use genesys_eventbridge_exporter::config::{Cli, Config};
+use genesys_eventbridge_exporter::simulator::{RowSource, SimConfig, Simulator};
+use serde_json::{Value, json};
+
+pub const CLIENT_ID: &str = "test-client";
+pub const CLIENT_SECRET: &str = "test-secret-6f1d2c";
+pub const OPENMETRICS: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+
+/// The rows of the tutorial's realistic response.
+pub fn tutorial_rows() -> Vec<Value> {
+    vec![
+        json!({"consumerGroup": "eventbridge-consumer-primary", "eventType": "conversation:created", "eventCount": 1450, "processingLatency": 240}),
+        json!({"consumerGroup": "eventbridge-consumer-secondary", "eventType": "routing:queue:member:added", "eventCount": 890, "processingLatency": 180}),
+    ]
+}
+
+pub fn sim_config(rows: Vec<Value>) -> SimConfig {
+    SimConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        token_lifetime: Duration::from_secs(3600),
+        rows: RowSource::Fixed(rows),
+        rate_limit_per_minute: 100_000,
+        query_path: "/api/v2/analytics/events/details/query".into(),
+    }
+}
+
+pub async fn simulator(config: SimConfig) -> Simulator {
+    Simulator::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .expect("simulator starts")
+}
+
+/// An exporter against `sim` with extra flags (after the defaults, so they win).
+pub async fn exporter(sim: &Simulator, extra: &[&str]) -> Exporter {
+    let base = sim.base_url();
+    let mut args = vec![
+        "genesys-eventbridge-exporter",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--genesys.api-url",
+        &base,
+        "--genesys.client-id",
+        CLIENT_ID,
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(args).expect("flags parse");
+    let config = Config::from_cli(cli, Some(CLIENT_SECRET.into())).expect("config is valid");
+    Exporter::start(config).await
+}
+
+pub struct Exporter {
+    pub running: Running,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+}
+
+impl Exporter {
+    pub async fn start(config: Config) -> Exporter {
+        let running = app::start(config).await.expect("exporter starts");
+        let addr = running.addresses[0];
+        Exporter {
+            running,
+            addr,
+            http: http_client(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Scrapes the telemetry path in text format; panics unless it answers 200.
+    pub async fn scrape(&self) -> String {
+        self.scrape_with(&[]).await.2
+    }
+
+    /// Scrapes with extra headers; returns status, content type and body.
+    pub async fn scrape_with(&self, headers: &[(&str, &str)]) -> (u16, String, String) {
+        let mut req = self.http.get(self.url("/metrics"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("scrape answers");
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = resp.text().await.unwrap();
+        assert_eq!(status, 200, "scrape status; body:\n{body}");
+        (status, ctype, body)
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+/// A plain HTTP client for talking to the exporter (reqwest is built without
+/// a bundled crypto provider, so one is installed first).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// GET a URL with [`http_client`].
+pub async fn get(url: impl AsRef<str>) -> reqwest::Result<reqwest::Response> {
+    http_client().get(url.as_ref()).send().await
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+/// The value of the sample `name{labels}` in a text exposition, if present.
+pub fn sample(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut prefix = name.to_string();
+    if !labels.is_empty() {
+        let inner: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+            .collect();
+        prefix.push('{');
+        prefix.push_str(&inner.join(","));
+        prefix.push('}');
+    }
+    prefix.push(' ');
+    body.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.split_whitespace().next().unwrap().parse().unwrap())
+}
+
+/// The header value of a recorded request.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Polls `check` every 50 ms for up to `limit`.
+pub async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}
