@@ -53,7 +53,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "exporter failed");
-            eprintln!("{NAME}: {e}");
             ExitCode::FAILURE
         }
     }

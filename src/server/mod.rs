@@ -83,11 +83,15 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
         {
             continue;
         }
-        listeners.push(
+        // Name the resolved address only where it differs from the flag's.
+        let listener =
             TcpListener::bind(addr)
                 .await
-                .map_err(|e| error(format!("{addr}: {e}")))?,
-        );
+                .map_err(|e| match addr.to_string() == address {
+                    true => error(e.to_string()),
+                    false => error(format!("{addr}: {e}")),
+                })?;
+        listeners.push(listener);
     }
     if listeners.is_empty() {
         return Err(error("resolves to no address".into()));
