@@ -87,6 +87,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         telemetry_path: config.telemetry_path.clone(),
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
+        limits: config.limits,
     });
 
     let mut listeners = Vec::new();

@@ -15,6 +15,8 @@ use reqwest::Url;
 pub use duration::{format_duration, iso8601, parse_duration};
 pub use secret::Secret;
 
+use crate::server::ServerLimits;
+
 /// The consumer groups demo mode configures, one per state it shows.
 pub const DEMO_GROUPS: [&str; 3] = [
     "eventbridge-consumer-primary",
@@ -234,6 +236,8 @@ pub struct Config {
     pub listen_addresses: Vec<String>,
     pub telemetry_path: String,
     pub web_config_file: Option<PathBuf>,
+    /// Not a flag: the documented defaults, shortened by tests.
+    pub limits: ServerLimits,
     pub upstream: Upstream,
     /// Configured groups in a stable order; empty means no filter.
     pub groups: Vec<GroupConfig>,
@@ -358,6 +362,7 @@ impl Config {
             listen_addresses: cli.listen_addresses,
             telemetry_path: cli.telemetry_path,
             web_config_file: cli.web_config_file,
+            limits: ServerLimits::default(),
             upstream,
             groups,
             default_thresholds: defaults,

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
@@ -37,12 +38,34 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// so that the answer arrives before Prometheus gives up.
 const SCRAPE_TIMEOUT_OFFSET: f64 = 0.5;
 
+/// What one client may hold of the server. The defaults are the documented
+/// limits; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: MAX_CONNECTIONS,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_header_bytes: MAX_HEADER_BYTES,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
+
 pub struct AppState {
     pub cache: SnapshotCache<Pipeline>,
     pub telemetry: Arc<Telemetry>,
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
+    pub limits: ServerLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,13 +119,14 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
 }
 
 /// Serves until `shutdown` completes, then stops accepting and lets requests
-/// in flight finish (up to [`SHUTDOWN_GRACE`]).
+/// in flight finish (up to [`ServerLimits::shutdown_grace`]).
 pub async fn serve(
     listeners: Vec<TcpListener>,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let limits = state.limits;
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, OwnedSemaphorePermit)>(16);
     let mut acceptors = tokio::task::JoinSet::new();
     for listener in listeners {
@@ -131,26 +155,24 @@ pub async fn serve(
     state.ready.store(true, Ordering::SeqCst);
 
     let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
+    let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEADER_BYTES);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             next = accepted.recv() => {
-                let Some((stream, _peer, permit)) = next else { break };
+                let Some((stream, peer, permit)) = next else { break };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(route(req, &state).await) }
-                });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let connection = Connection {
+                    watcher: graceful.watcher(),
+                    http: http.clone(),
+                    state: state.clone(),
+                    peer,
+                };
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
+                    connection.serve(TokioIo::new(stream)).await;
                     drop(permit);
                 });
             }
@@ -160,11 +182,36 @@ pub async fn serve(
     state.ready.store(false, Ordering::SeqCst);
     acceptors.shutdown().await;
     tracing::info!("shutting down: waiting for requests in flight");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("requests still in flight after the grace period; closing them");
+    }
+}
+
+/// One accepted connection.
+struct Connection {
+    watcher: Watcher,
+    http: http1::Builder,
+    state: Arc<AppState>,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let state = self.state;
+        let service = hyper::service::service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, std::convert::Infallible>(route(req, &state).await) }
+        });
+        let conn = self.http.serve_connection(io, service);
+        if let Err(e) = self.watcher.watch(conn).await {
+            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        }
     }
 }
 
