@@ -1,8 +1,12 @@
 //! The HTTP server: telemetry path, landing page, health and readiness, on
-//! every listen address, with connection limits and graceful shutdown.
+//! every listen address, with TLS and basic auth from the web configuration
+//! file, connection limits and graceful shutdown.
 
+pub mod auth;
 mod body;
 mod landing;
+pub mod tls;
+pub mod webconfig;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,15 +15,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE,
+};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 pub use body::Chunks;
+pub use webconfig::WebConfig;
 
 use crate::cache::{SnapshotCache, Source};
 use crate::exposition::{Format, ScrapeView, render};
@@ -32,6 +40,9 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head accepted (hyper's minimum buffer).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// A TLS client must finish its handshake within this time, so that a
+/// silent client cannot hold a connection slot.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Subtracted from Prometheus' scrape timeout, as blackbox_exporter does,
@@ -45,6 +56,7 @@ pub struct ServerLimits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub max_header_bytes: usize,
+    pub tls_handshake_timeout: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -54,6 +66,7 @@ impl Default for ServerLimits {
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_header_bytes: MAX_HEADER_BYTES,
+            tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
             shutdown_grace: SHUTDOWN_GRACE,
         }
     }
@@ -65,6 +78,7 @@ pub struct AppState {
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
+    pub web: WebConfig,
     pub limits: ServerLimits,
 }
 
@@ -154,6 +168,9 @@ pub async fn serve(
     drop(tx);
     state.ready.store(true, Ordering::SeqCst);
 
+    let tls = state.web.tls.clone().map(TlsAcceptor::from);
+    // Tells connections still in their TLS handshake to give up at shutdown.
+    let (stopping, _) = watch::channel(false);
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -171,8 +188,27 @@ pub async fn serve(
                     state: state.clone(),
                     peer,
                 };
+                let tls = tls.clone();
+                let mut stopping = stopping.subscribe();
                 tokio::spawn(async move {
-                    connection.serve(TokioIo::new(stream)).await;
+                    match tls {
+                        None => connection.serve(TokioIo::new(stream)).await,
+                        Some(acceptor) => {
+                            let handshake = tokio::time::timeout(
+                                limits.tls_handshake_timeout,
+                                acceptor.accept(stream),
+                            );
+                            tokio::select! {
+                                done = handshake => match done {
+                                    Ok(Ok(stream)) => connection.serve(TokioIo::new(stream)).await,
+                                    // Scanners and plain HTTP on this port: not worth more than debug.
+                                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                },
+                                () = async { let _ = stopping.wait_for(|s| *s).await; } => {}
+                            }
+                        }
+                    }
                     drop(permit);
                 });
             }
@@ -181,6 +217,7 @@ pub async fn serve(
     }
     state.ready.store(false, Ordering::SeqCst);
     acceptors.shutdown().await;
+    let _ = stopping.send(true);
     tracing::info!("shutting down: waiting for requests in flight");
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
@@ -190,7 +227,7 @@ pub async fn serve(
     }
 }
 
-/// One accepted connection.
+/// One accepted connection, plain or after its TLS handshake.
 struct Connection {
     watcher: Watcher,
     http: http1::Builder,
@@ -206,13 +243,35 @@ impl Connection {
         let state = self.state;
         let service = hyper::service::service_fn(move |req| {
             let state = state.clone();
-            async move { Ok::<_, std::convert::Infallible>(route(req, &state).await) }
+            async move { Ok::<_, std::convert::Infallible>(handle(req, &state).await) }
         });
         let conn = self.http.serve_connection(io, service);
         if let Err(e) = self.watcher.watch(conn).await {
             tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
         }
     }
+}
+
+/// Basic auth before anything else (every path, as node_exporter does), then
+/// the route; the configured headers go on every answer, refusals included.
+async fn handle(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let mut response = match &state.web.auth {
+        Some(auth) if !auth.allows(req.headers().get(AUTHORIZATION)).await => {
+            let mut r = respond(
+                StatusCode::UNAUTHORIZED,
+                "text/plain; charset=utf-8",
+                "Unauthorized\n",
+            );
+            r.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+            r
+        }
+        _ => route(req, state).await,
+    };
+    for (name, value) in &state.web.headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
 }
 
 fn respond(
