@@ -87,6 +87,8 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         telemetry_path: config.telemetry_path.clone(),
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
+        web: config.web.clone(),
+        limits: config.limits,
     });
 
     let mut listeners = Vec::new();
@@ -98,7 +100,13 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         .filter_map(|l| l.local_addr().ok())
         .collect();
     for addr in &addresses {
-        tracing::info!(address = %addr, telemetry_path = %config.telemetry_path, "listening");
+        tracing::info!(
+            address = %addr,
+            telemetry_path = %config.telemetry_path,
+            tls = config.web.tls.is_some(),
+            basic_auth = config.web.auth.is_some(),
+            "listening"
+        );
     }
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::serve(listeners, state, async {

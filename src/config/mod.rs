@@ -15,6 +15,9 @@ use reqwest::Url;
 pub use duration::{format_duration, iso8601, parse_duration};
 pub use secret::Secret;
 
+use crate::server::ServerLimits;
+use crate::server::webconfig::{self, WebConfig};
+
 /// The consumer groups demo mode configures, one per state it shows.
 pub const DEMO_GROUPS: [&str; 3] = [
     "eventbridge-consumer-primary",
@@ -234,6 +237,10 @@ pub struct Config {
     pub listen_addresses: Vec<String>,
     pub telemetry_path: String,
     pub web_config_file: Option<PathBuf>,
+    /// TLS, basic auth and headers from `--web.config.file`.
+    pub web: WebConfig,
+    /// Not a flag: the documented defaults, shortened by tests.
+    pub limits: ServerLimits,
     pub upstream: Upstream,
     /// Configured groups in a stable order; empty means no filter.
     pub groups: Vec<GroupConfig>,
@@ -273,17 +280,12 @@ impl Config {
                 "/-/ is reserved for health endpoints",
             ));
         }
-        if let Some(path) = &cli.web_config_file {
-            // Serving plain HTTP while the operator asked for TLS or basic auth
-            // would expose what they meant to protect: refuse instead.
-            return Err(ConfigError::flag(
-                "--web.config.file",
-                format!(
-                    "{}: TLS and basic auth are not supported by this build",
-                    path.display()
-                ),
-            ));
-        }
+        let web = match &cli.web_config_file {
+            Some(path) => webconfig::load(path).map_err(|e| {
+                ConfigError::flag("--web.config.file", format!("{}: {e}", path.display()))
+            })?,
+            None => WebConfig::default(),
+        };
         if !cli.query_path.starts_with('/') {
             return Err(ConfigError::flag(
                 "--query.path",
@@ -358,6 +360,8 @@ impl Config {
             listen_addresses: cli.listen_addresses,
             telemetry_path: cli.telemetry_path,
             web_config_file: cli.web_config_file,
+            web,
+            limits: ServerLimits::default(),
             upstream,
             groups,
             default_thresholds: defaults,

@@ -1,8 +1,12 @@
 //! The HTTP server: telemetry path, landing page, health and readiness, on
-//! every listen address, with connection limits and graceful shutdown.
+//! every listen address, with TLS and basic auth from the web configuration
+//! file, connection limits and graceful shutdown.
 
+pub mod auth;
 mod body;
 mod landing;
+pub mod tls;
+pub mod webconfig;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,14 +15,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE,
+};
+use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 pub use body::Chunks;
+pub use webconfig::WebConfig;
 
 use crate::cache::{SnapshotCache, Source};
 use crate::exposition::{Format, ScrapeView, render};
@@ -31,11 +40,37 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head accepted (hyper's minimum buffer).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// A TLS client must finish its handshake within this time, so that a
+/// silent client cannot hold a connection slot.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Subtracted from Prometheus' scrape timeout, as blackbox_exporter does,
 /// so that the answer arrives before Prometheus gives up.
 const SCRAPE_TIMEOUT_OFFSET: f64 = 0.5;
+
+/// What one client may hold of the server. The defaults are the documented
+/// limits; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub tls_handshake_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: MAX_CONNECTIONS,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_header_bytes: MAX_HEADER_BYTES,
+            tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
 
 pub struct AppState {
     pub cache: SnapshotCache<Pipeline>,
@@ -43,6 +78,8 @@ pub struct AppState {
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
+    pub web: WebConfig,
+    pub limits: ServerLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,13 +137,14 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
 }
 
 /// Serves until `shutdown` completes, then stops accepting and lets requests
-/// in flight finish (up to [`SHUTDOWN_GRACE`]).
+/// in flight finish (up to [`ServerLimits::shutdown_grace`]).
 pub async fn serve(
     listeners: Vec<TcpListener>,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let limits = state.limits;
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, OwnedSemaphorePermit)>(16);
     let mut acceptors = tokio::task::JoinSet::new();
     for listener in listeners {
@@ -134,26 +172,46 @@ pub async fn serve(
     drop(tx);
     state.ready.store(true, Ordering::SeqCst);
 
+    let tls = state.web.tls.clone().map(TlsAcceptor::from);
+    // Tells connections still in their TLS handshake to give up at shutdown.
+    let (stopping, _) = watch::channel(false);
     let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
+    let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEADER_BYTES);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             next = accepted.recv() => {
-                let Some((stream, _peer, permit)) = next else { break };
+                let Some((stream, peer, permit)) = next else { break };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let service = hyper::service::service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(route(req, &state).await) }
-                });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let connection = Connection {
+                    watcher: graceful.watcher(),
+                    http: http.clone(),
+                    state: state.clone(),
+                    peer,
+                };
+                let tls = tls.clone();
+                let mut stopping = stopping.subscribe();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    match tls {
+                        None => connection.serve(TokioIo::new(stream)).await,
+                        Some(acceptor) => {
+                            let handshake = tokio::time::timeout(
+                                limits.tls_handshake_timeout,
+                                acceptor.accept(stream),
+                            );
+                            tokio::select! {
+                                done = handshake => match done {
+                                    Ok(Ok(stream)) => connection.serve(TokioIo::new(stream)).await,
+                                    // Scanners and plain HTTP on this port: not worth more than debug.
+                                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                },
+                                () = async { let _ = stopping.wait_for(|s| *s).await; } => {}
+                            }
+                        }
                     }
                     drop(permit);
                 });
@@ -163,13 +221,61 @@ pub async fn serve(
     }
     state.ready.store(false, Ordering::SeqCst);
     acceptors.shutdown().await;
+    let _ = stopping.send(true);
     tracing::info!("shutting down: waiting for requests in flight");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("requests still in flight after the grace period; closing them");
     }
+}
+
+/// One accepted connection, plain or after its TLS handshake.
+struct Connection {
+    watcher: Watcher,
+    http: http1::Builder,
+    state: Arc<AppState>,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let state = self.state;
+        let service = hyper::service::service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, std::convert::Infallible>(handle(req, &state).await) }
+        });
+        let conn = self.http.serve_connection(io, service);
+        if let Err(e) = self.watcher.watch(conn).await {
+            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        }
+    }
+}
+
+/// Basic auth before anything else (every path, as node_exporter does), then
+/// the route; the configured headers go on every answer, refusals included.
+async fn handle(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let mut response = match &state.web.auth {
+        Some(auth) if !auth.allows(req.headers().get(AUTHORIZATION)).await => {
+            let mut r = respond(
+                StatusCode::UNAUTHORIZED,
+                "text/plain; charset=utf-8",
+                "Unauthorized\n",
+            );
+            r.headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+            r
+        }
+        _ => route(req, state).await,
+    };
+    for (name, value) in &state.web.headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
 }
 
 fn respond(

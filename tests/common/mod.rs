@@ -43,6 +43,25 @@ pub async fn simulator(config: SimConfig) -> Simulator {
 
 /// An exporter against `sim` with extra flags (after the defaults, so they win).
 pub async fn exporter(sim: &Simulator, extra: &[&str]) -> Exporter {
+    Exporter::start(config(sim, extra)).await
+}
+
+/// A demo-mode configuration on a loopback port, with extra flags; tests
+/// change it (server limits, say) before starting an [`Exporter`].
+pub fn demo_config(extra: &[&str]) -> Config {
+    let mut args = vec![
+        "genesys-eventbridge-exporter",
+        "--demo",
+        "--web.listen-address",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(args).expect("flags parse");
+    Config::from_cli(cli, None).expect("config is valid")
+}
+
+/// The configuration [`exporter`] starts with.
+pub fn config(sim: &Simulator, extra: &[&str]) -> Config {
     let base = sim.base_url();
     let mut args = vec![
         "genesys-eventbridge-exporter",
@@ -55,8 +74,7 @@ pub async fn exporter(sim: &Simulator, extra: &[&str]) -> Exporter {
     ];
     args.extend_from_slice(extra);
     let cli = Cli::try_parse_from(args).expect("flags parse");
-    let config = Config::from_cli(cli, Some(CLIENT_SECRET.into())).expect("config is valid");
-    Exporter::start(config).await
+    Config::from_cli(cli, Some(CLIENT_SECRET.into())).expect("config is valid")
 }
 
 pub struct Exporter {

@@ -1,0 +1,376 @@
+//! The web configuration file (`--web.config.file`) in the exporter-toolkit
+//! `web-config.yml` format: TLS, basic auth and extra response headers.
+//! Parsed strictly (an unknown key is an error) and validated whole at start,
+//! certificates and hashes included, so that a mistake stops the exporter
+//! instead of serving less protection than asked for.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hyper::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+
+use super::auth::{AuthError, BasicAuth};
+use super::tls::{self, ClientAuth, Pem, TlsError, TlsSettings, TlsVersion};
+
+// The serde names appear in messages such as "expected struct tls_server_config".
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename = "web configuration")]
+struct RawFile {
+    tls_server_config: Option<RawTls>,
+    http_server_config: Option<RawHttp>,
+    basic_auth_users: Option<BTreeMap<String, String>>,
+    /// Known to the format, not implemented here: refused by name.
+    rate_limit: Option<serde_yaml_ng::Value>,
+}
+
+// No Debug: `key` may hold a private key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "tls_server_config")]
+struct RawTls {
+    cert: Option<String>,
+    key: Option<String>,
+    client_ca: Option<String>,
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    client_ca_file: Option<PathBuf>,
+    client_auth_type: Option<ClientAuth>,
+    /// Known to the format, not implemented here: refused by name.
+    client_allowed_sans: Option<Vec<String>>,
+    min_version: Option<TlsVersion>,
+    max_version: Option<TlsVersion>,
+    cipher_suites: Option<Vec<String>>,
+    curve_preferences: Option<Vec<String>>,
+    prefer_server_cipher_suites: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "http_server_config")]
+struct RawHttp {
+    /// Accepted for compatibility; HTTP/1.1 is served either way.
+    #[allow(dead_code)]
+    http2: Option<bool>,
+    headers: Option<BTreeMap<String, String>>,
+}
+
+/// Response headers the format lets an operator set, with the values allowed
+/// where the header is an enumeration (the exporter-toolkit list).
+const HEADERS: [(&str, &[&str]); 5] = [
+    ("Strict-Transport-Security", &[]),
+    ("X-Content-Type-Options", &["nosniff"]),
+    ("X-Frame-Options", &["deny", "sameorigin"]),
+    ("X-XSS-Protection", &[]),
+    ("Content-Security-Policy", &[]),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebConfigError {
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    #[error("{0}")]
+    Yaml(String),
+    #[error("{0}: not supported by this build")]
+    Unsupported(&'static str),
+    #[error("tls_server_config: missing one of {0} or {0}_file")]
+    Missing(&'static str),
+    #[error("tls_server_config: {0} and {0}_file are both set; give one")]
+    Both(&'static str),
+    #[error("tls_server_config: {0}")]
+    Tls(#[from] TlsError),
+    #[error("basic_auth_users: {0}")]
+    Auth(#[from] AuthError),
+    #[error("http_server_config: headers: {name}: {reason}")]
+    Header { name: String, reason: String },
+}
+
+/// The loaded web configuration; the default serves plain HTTP to anyone.
+#[derive(Clone, Default)]
+pub struct WebConfig {
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub auth: Option<Arc<BasicAuth>>,
+    /// Added to every response.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Terse, and never the TLS configuration itself: it holds the private key.
+impl fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("tls", &self.tls.is_some())
+            .field("auth", &self.auth)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// Reads and validates the file; the error names what is wrong, the caller
+/// adds the path.
+pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
+    let text = std::fs::read_to_string(path).map_err(WebConfigError::Read)?;
+    // Relative paths in the file are relative to the file's folder.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    parse(&text, dir)
+}
+
+pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
+    let raw: RawFile = if text.trim().is_empty() {
+        RawFile::default()
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| WebConfigError::Yaml(one_line(&e.to_string())))?
+    };
+    if raw.rate_limit.is_some() {
+        return Err(WebConfigError::Unsupported("rate_limit"));
+    }
+    let tls = raw
+        .tls_server_config
+        .map(|t| settings(t, dir))
+        .transpose()?
+        .map(|s| tls::server_config(&s))
+        .transpose()?;
+    let auth = match raw.basic_auth_users {
+        Some(users) if !users.is_empty() => Some(Arc::new(BasicAuth::new(users)?)),
+        _ => None,
+    };
+    let headers = match raw.http_server_config.and_then(|h| h.headers) {
+        Some(h) => headers(h)?,
+        None => Vec::new(),
+    };
+    Ok(WebConfig { tls, auth, headers })
+}
+
+/// serde's messages can span lines; the exit message is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One PEM source out of a key's inline and `_file` forms.
+fn pem(
+    (key, file_key): (&'static str, &'static str),
+    inline: Option<String>,
+    file: Option<PathBuf>,
+    dir: &Path,
+) -> Result<Option<Pem>, WebConfigError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(WebConfigError::Both(key)),
+        (Some(text), None) => Ok(Some(Pem::Inline { key, text })),
+        (None, Some(path)) => Ok(Some(Pem::File {
+            key: file_key,
+            path: dir.join(path),
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+fn settings(raw: RawTls, dir: &Path) -> Result<TlsSettings, WebConfigError> {
+    if raw.client_allowed_sans.is_some() {
+        return Err(WebConfigError::Unsupported(
+            "tls_server_config: client_allowed_sans",
+        ));
+    }
+    let cert = pem(("cert", "cert_file"), raw.cert, raw.cert_file, dir)?
+        .ok_or(WebConfigError::Missing("cert"))?;
+    let key = pem(("key", "key_file"), raw.key, raw.key_file, dir)?
+        .ok_or(WebConfigError::Missing("key"))?;
+    Ok(TlsSettings {
+        cert,
+        key,
+        client_ca: pem(
+            ("client_ca", "client_ca_file"),
+            raw.client_ca,
+            raw.client_ca_file,
+            dir,
+        )?,
+        client_auth: raw.client_auth_type.unwrap_or_default(),
+        min_version: raw.min_version.unwrap_or(TlsVersion::TLS12),
+        max_version: raw.max_version.unwrap_or(TlsVersion::TLS13),
+        cipher_suites: raw.cipher_suites.unwrap_or_default(),
+        curve_preferences: raw.curve_preferences.unwrap_or_default(),
+        prefer_server_cipher_suites: raw.prefer_server_cipher_suites.unwrap_or(true),
+    })
+}
+
+fn headers(
+    configured: BTreeMap<String, String>,
+) -> Result<Vec<(HeaderName, HeaderValue)>, WebConfigError> {
+    let mut out: Vec<(HeaderName, HeaderValue)> = Vec::new();
+    for (name, value) in configured {
+        let error = |reason: String| WebConfigError::Header {
+            name: name.clone(),
+            reason,
+        };
+        let Some((_, allowed)) = HEADERS.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
+            let names: Vec<&str> = HEADERS.iter().map(|(n, _)| *n).collect();
+            return Err(error(format!(
+                "cannot be configured; one of {}",
+                names.join(", ")
+            )));
+        };
+        // Blank means unset, as in the format's documentation.
+        if value.trim().is_empty() {
+            continue;
+        }
+        if !allowed.is_empty() && !allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
+            return Err(error(format!(
+                "{value:?} is not one of {}",
+                allowed.join(", ")
+            )));
+        }
+        let header_name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| error(e.to_string()))?;
+        let header_value = HeaderValue::from_str(value.trim())
+            .map_err(|_| error("invalid header value".into()))?;
+        if out.iter().any(|(n, _)| *n == header_name) {
+            return Err(error("set twice".into()));
+        }
+        out.push((header_name, header_value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(text, Path::new("/nonexistent"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_empty_file_serves_plain_http_to_anyone() {
+        for text in ["", "# nothing yet\n", "---\n", "tls_server_config:\n"] {
+            let c = parse(text, Path::new(".")).unwrap();
+            assert!(c.tls.is_none() && c.auth.is_none() && c.headers.is_empty());
+        }
+        let c = parse(
+            "basic_auth_users: {}\nhttp_server_config:\n  http2: false\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(c.auth.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = err("tls_server_config:\n  cert_fil: x\n");
+        assert!(
+            e.contains("tls_server_config") && e.contains("cert_fil"),
+            "{e}"
+        );
+        let e = err("basic_auth_user:\n  a: b\n");
+        assert!(e.contains("basic_auth_user"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn format_keys_not_implemented_are_refused_by_name() {
+        assert_eq!(
+            err("rate_limit:\n  interval: 1s\n  burst: 5\n"),
+            "rate_limit: not supported by this build"
+        );
+        let e =
+            err("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: [x]\n");
+        assert!(e.contains("client_allowed_sans: not supported"), "{e}");
+    }
+
+    #[test]
+    fn tls_needs_one_cert_and_one_key() {
+        assert_eq!(
+            err("tls_server_config:\n  key_file: k\n"),
+            "tls_server_config: missing one of cert or cert_file"
+        );
+        assert_eq!(
+            err("tls_server_config:\n  cert_file: c\n  cert: x\n  key_file: k\n"),
+            "tls_server_config: cert and cert_file are both set; give one"
+        );
+        let e = err("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n");
+        assert!(
+            e.starts_with("tls_server_config: cert_file /nonexistent/c.pem:"),
+            "{e}"
+        );
+        let e = err("tls_server_config:\n  cert: junk\n  key: junk\n");
+        assert!(e.contains("cert: no PEM certificate found"), "{e}");
+    }
+
+    #[test]
+    fn old_tls_versions_and_unknown_client_auth_are_refused() {
+        let e = err("tls_server_config:\n  cert: x\n  key: y\n  min_version: TLS11\n");
+        assert!(e.contains("min_version: TLS11 is not supported"), "{e}");
+        let e = err("tls_server_config:\n  cert: x\n  key: y\n  client_auth_type: Always\n");
+        assert!(
+            e.contains("Always") && e.contains("RequireAndVerifyClientCert"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn headers_are_checked_against_the_format() {
+        let c = parse(
+            "http_server_config:\n  headers:\n    X-Frame-Options: deny\n    x-content-type-options: nosniff\n    X-XSS-Protection: ''\n",
+            Path::new("."),
+        )
+        .unwrap();
+        let names: Vec<&str> = c.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-frame-options", "x-content-type-options"]);
+        let e = err("http_server_config:\n  headers:\n    Server: mine\n");
+        assert!(
+            e.starts_with("http_server_config: headers: Server: cannot be configured"),
+            "{e}"
+        );
+        let e = err("http_server_config:\n  headers:\n    X-Frame-Options: allow\n");
+        assert!(
+            e.contains("\"allow\" is not one of deny, sameorigin"),
+            "{e}"
+        );
+        let e = err("http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\nb\"\n");
+        assert!(e.contains("invalid header value"), "{e}");
+    }
+
+    #[test]
+    fn debug_output_holds_no_key_material() {
+        let dir = std::env::temp_dir().join(format!("gee-webconfig-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+            ])
+            .args([
+                "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", "/CN=x",
+            ])
+            .current_dir(&dir)
+            .output();
+        if !made.is_ok_and(|o| o.status.success()) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "openssl is required in CI"
+            );
+            eprintln!("SKIPPED: openssl not available");
+            return;
+        }
+        let c = parse(
+            "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n",
+            &dir,
+        )
+        .unwrap();
+        let text = format!("{c:?}");
+        assert_eq!(text, "WebConfig { tls: true, auth: None, headers: [] }");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_hashes_name_the_user() {
+        let e = err("basic_auth_users:\n  alice: hunter2\n");
+        assert!(
+            e.starts_with("basic_auth_users: \"alice\": not a bcrypt hash"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! What one client can hold of the server: header time and size limits, the
+//! connection cap, and the methods and paths it answers. Raw TCP, so that a
+//! client can misbehave in ways an HTTP library will not.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use genesys_eventbridge_exporter::config::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Everything the server sends until it closes the connection, or `None`
+/// when it is still open after `limit`.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<String> {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            // A reset is a close too.
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&received).into()),
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn status_line(response: &str) -> &str {
+    response.lines().next().unwrap_or("")
+}
+
+async fn start(change: impl FnOnce(&mut Config)) -> Exporter {
+    let mut config = demo_config(&[]);
+    change(&mut config);
+    Exporter::start(config).await
+}
+
+#[tokio::test]
+async fn a_silent_client_is_disconnected_after_the_header_timeout() {
+    let exp = start(|c| c.limits.header_read_timeout = Duration::from_secs(1)).await;
+    let mut silent = TcpStream::connect(exp.addr).await.unwrap();
+    let received = read_until_closed(&mut silent, Duration::from_secs(4))
+        .await
+        .expect("a client that sends nothing is disconnected");
+    assert!(!received.contains("200 OK"), "{received}");
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_sending_headers_slowly_is_disconnected_after_the_header_timeout() {
+    let exp = start(|c| c.limits.header_read_timeout = Duration::from_secs(1)).await;
+    let mut slow = TcpStream::connect(exp.addr).await.unwrap();
+    slow.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // One header byte every 100 ms: each arrives well within any per-read
+    // timeout, the whole head never within the header timeout.
+    let started = Instant::now();
+    let mut cut_off = false;
+    while started.elapsed() < Duration::from_secs(4) {
+        if slow.write_all(b"X").await.is_err() {
+            cut_off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut buf = [0u8; 1024];
+        if let Ok(read) = tokio::time::timeout(Duration::from_millis(1), slow.read(&mut buf)).await
+        {
+            let text = String::from_utf8_lossy(&buf[..read.unwrap_or(0)]).to_string();
+            assert!(!text.contains("200 OK"), "{text}");
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(
+        cut_off,
+        "a client trickling its headers was not disconnected"
+    );
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn request_headers_over_the_size_cap_are_refused() {
+    let exp = start(|_| {}).await;
+    let mut big = TcpStream::connect(exp.addr).await.unwrap();
+    let filler = "a".repeat(20 * 1024);
+    let request = format!("GET /-/healthy HTTP/1.1\r\nHost: x\r\nX-Filler: {filler}\r\n\r\n");
+    // The server may close while we are still writing; its answer is what counts.
+    let _ = big.write_all(request.as_bytes()).await;
+    let received = read_until_closed(&mut big, Duration::from_secs(4))
+        .await
+        .expect("the connection is closed");
+    assert!(
+        received.is_empty() || status_line(&received).contains(" 431 "),
+        "{received}"
+    );
+
+    // A head just under the cap is still served.
+    let mut fits = TcpStream::connect(exp.addr).await.unwrap();
+    let filler = "a".repeat(8 * 1024);
+    let request = format!(
+        "GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Filler: {filler}\r\n\r\n"
+    );
+    fits.write_all(request.as_bytes()).await.unwrap();
+    let received = read_until_closed(&mut fits, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(status_line(&received).contains(" 200 "), "{received}");
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn only_get_and_head_are_answered_and_unknown_paths_are_404() {
+    let exp = start(|_| {}).await;
+    let http = &exp.http;
+    for path in ["/", "/metrics", "/-/healthy", "/-/ready"] {
+        for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let r = http
+                .request(method.clone(), exp.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 405, "{method} {path}");
+            assert_eq!(r.headers()["allow"], "GET, HEAD", "{method} {path}");
+        }
+        let head = http.head(exp.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} has a body"
+        );
+    }
+    for path in ["/nope", "/metrics/", "/-/", "/-/healthy/x"] {
+        assert_eq!(
+            http.get(exp.url(path)).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+    let exp = start(|c| c.limits.max_connections = 2).await;
+    // Two idle connections take both slots (the header timeout, 10 s, is
+    // longer than this test).
+    let first = TcpStream::connect(exp.addr).await.unwrap();
+    let _second = TcpStream::connect(exp.addr).await.unwrap();
+
+    let mut third = TcpStream::connect(exp.addr).await.unwrap();
+    third
+        .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        read_until_closed(&mut third, Duration::from_millis(500)).await,
+        None,
+        "the third connection was served while both slots were taken"
+    );
+
+    drop(first);
+    let received = read_until_closed(&mut third, Duration::from_secs(4))
+        .await
+        .expect("the waiting connection is served once a slot frees");
+    assert!(status_line(&received).contains(" 200 "), "{received}");
+
+    // And the server goes on serving.
+    let mut fourth = TcpStream::connect(exp.addr).await.unwrap();
+    fourth
+        .write_all(b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let received = read_until_closed(&mut fourth, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(status_line(&received).contains(" 200 "), "{received}");
+    exp.stop().await;
+}
