@@ -43,13 +43,17 @@ pub async fn simulator(config: SimConfig) -> Simulator {
 
 /// An exporter against `sim` with extra flags (after the defaults, so they win).
 pub async fn exporter(sim: &Simulator, extra: &[&str]) -> Exporter {
-    let base = sim.base_url();
+    exporter_at(&sim.base_url(), extra).await
+}
+
+/// An exporter against whatever answers (or does not) at `base`.
+pub async fn exporter_at(base: &str, extra: &[&str]) -> Exporter {
     let mut args = vec![
         "genesys-eventbridge-exporter",
         "--web.listen-address",
         "127.0.0.1:0",
         "--genesys.api-url",
-        &base,
+        base,
         "--genesys.client-id",
         CLIENT_ID,
     ];
