@@ -48,6 +48,18 @@ pub trait Source: Send + Sync + 'static {
     fn cooldown(&self) -> Option<Duration>;
 }
 
+/// Most of the scrape's budget that is kept back from the query.
+const FINISH_MARGIN_MAX: Duration = Duration::from_millis(200);
+
+/// The time a query started by a scrape with `budget` may take. The query
+/// must give up a little before the scrape stops waiting for it: were both to
+/// end at the same instant, the scrape could answer before the failure is
+/// recorded and report the outcome of the query before (`up 1` while the API
+/// hangs). A tenth of the budget, at most 200 ms, is kept back for that.
+pub fn query_budget(budget: Duration) -> Duration {
+    budget.saturating_sub((budget / 10).min(FINISH_MARGIN_MAX))
+}
+
 pub struct SnapshotCache<S> {
     source: Arc<S>,
     ttl: Duration,
@@ -121,7 +133,7 @@ impl<S: Source> SnapshotCache<S> {
         let (tx, rx) = watch::channel(false);
         let source = self.source.clone();
         let state = self.state.clone();
-        let deadline = Instant::now() + budget;
+        let deadline = Instant::now() + query_budget(budget);
         tokio::spawn(async move {
             let result = source.fetch(deadline).await;
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -241,6 +253,44 @@ mod tests {
             assert!(cache.get(BUDGET).await.is_some());
         }
         assert_eq!(cache.source().queries.load(Ordering::SeqCst), 1);
+    }
+
+    /// A source that spends its whole deadline, then fails.
+    struct Stalls {
+        finished: std::sync::atomic::AtomicBool,
+    }
+
+    impl Source for Stalls {
+        async fn fetch(&self, deadline: Instant) -> Option<Snapshot> {
+            tokio::time::sleep_until(deadline).await;
+            self.finished.store(true, Ordering::SeqCst);
+            None
+        }
+        fn cooldown(&self) -> Option<Duration> {
+            None
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scrape_that_runs_out_of_time_sees_the_query_fail() {
+        let cache = SnapshotCache::new(
+            Stalls {
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        let started = Instant::now();
+        assert!(cache.get(Duration::from_millis(2500)).await.is_none());
+        assert!(
+            cache.source().finished.load(Ordering::SeqCst),
+            "the query ended before the scrape answered"
+        );
+        assert_eq!(started.elapsed(), Duration::from_millis(2300));
+        assert_eq!(
+            query_budget(Duration::from_millis(500)),
+            Duration::from_millis(450)
+        );
     }
 
     #[tokio::test(start_paused = true)]
