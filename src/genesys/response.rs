@@ -7,6 +7,12 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// Rows one page may hold. The API pages at most 1000 rows; a page of many
+/// more is not one, and decoding it costs far more memory than its bytes: a
+/// two-byte row such as `1,` takes 80 bytes decoded, so a body under the
+/// 16 MiB cap could otherwise grow to hundreds of MiB.
+pub const MAX_PAGE_ROWS: usize = 10_000;
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
@@ -14,9 +20,41 @@ pub struct Page {
     pub page_token: Option<String>,
     #[serde(default)]
     pub next_page: Option<String>,
-    /// Genesys leaves out empty arrays, so a page without `rows` has none.
-    #[serde(default)]
+    /// Genesys leaves out empty arrays, so a page without `rows`, or with
+    /// `rows: null` (as `pageToken` and `nextPage` may be), has none.
+    #[serde(default, deserialize_with = "bounded_rows")]
     pub rows: Vec<RawRow>,
+}
+
+/// `rows`: an array of at most [`MAX_PAGE_ROWS`] rows, or null. Counted while
+/// decoding, so that an oversized page is refused before it is held.
+fn bounded_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RawRow>, D::Error> {
+    struct RowsVisitor;
+    impl<'de> Visitor<'de> for RowsVisitor {
+        type Value = Vec<RawRow>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of rows")
+        }
+
+        fn visit_unit<E>(self) -> Result<Vec<RawRow>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<RawRow>, A::Error> {
+            let mut rows = Vec::new();
+            while let Some(row) = seq.next_element::<RawRow>()? {
+                if rows.len() == MAX_PAGE_ROWS {
+                    return Err(de::Error::custom(format_args!(
+                        "more than {MAX_PAGE_ROWS} rows in one page"
+                    )));
+                }
+                rows.push(row);
+            }
+            Ok(rows)
+        }
+    }
+    d.deserialize_any(RowsVisitor)
 }
 
 /// One field of a row as it arrived.
@@ -277,6 +315,22 @@ mod tests {
     fn a_page_without_rows_has_none() {
         let page: Page = serde_json::from_str(r#"{"totalCount":0}"#).unwrap();
         assert!(page.rows.is_empty());
+        let page: Page =
+            serde_json::from_str(r#"{"rows":null,"pageToken":null,"nextPage":null}"#).unwrap();
+        assert!(page.rows.is_empty());
         assert!(serde_json::from_str::<Page>("<html>").is_err());
+        assert!(serde_json::from_str::<Page>(r#"{"rows":{"a":1}}"#).is_err());
+    }
+
+    #[test]
+    fn pages_past_the_row_cap_are_refused() {
+        let rows = |n: usize| format!(r#"{{"rows":[{}]}}"#, vec!["1"; n].join(","));
+        let page: Page = serde_json::from_str(&rows(MAX_PAGE_ROWS)).unwrap();
+        assert_eq!(page.rows.len(), MAX_PAGE_ROWS);
+        let err = serde_json::from_str::<Page>(&rows(MAX_PAGE_ROWS + 1)).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 10000 rows in one page"),
+            "{err}"
+        );
     }
 }
