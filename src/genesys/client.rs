@@ -23,6 +23,19 @@ use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
 /// beyond this is refused as undecodable rather than held in memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Rows one query may collect over all its pages: 100 pages of the API's
+/// largest page (1000 rows). A query that collects more stops with reason
+/// `pagination`.
+pub const MAX_QUERY_ROWS: usize = 100_000;
+
+/// Response bytes one query may read over all its pages, whatever
+/// `--query.max-pages` says. With [`MAX_BODY_BYTES`] per page and
+/// [`MAX_PAGE_ROWS`](super::response::MAX_PAGE_ROWS) rows per page it bounds what one query holds: at most
+/// 64 MiB of rows' text, 100,000 decoded rows and one body in flight, where
+/// `max_pages × MAX_BODY_BYTES` alone would allow 1.6 GiB with the default
+/// of 100 pages. A query that reads more stops with reason `pagination`.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
+
 /// Retries of 5xx answers and transport errors, inside the scrape's budget.
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(2);
@@ -110,6 +123,7 @@ impl GenesysClient {
         let mut rows = Vec::new();
         let mut seen_tokens = HashSet::new();
         let mut pages = 0u32;
+        let mut read = 0usize;
         loop {
             if pages == self.query.max_pages {
                 return Err(QueryError::Pagination(format!(
@@ -117,10 +131,22 @@ impl GenesysClient {
                     self.query.max_pages
                 )));
             }
-            let page = self.fetch_page(&body, deadline).await?;
+            let (page, bytes) = self.fetch_page(&body, deadline).await?;
             pages += 1;
-            tracing::debug!(page = pages, rows = page.rows.len(), "page received");
+            read += bytes;
+            tracing::debug!(page = pages, rows = page.rows.len(), bytes, "page received");
             rows.extend(page.rows);
+            if rows.len() > MAX_QUERY_ROWS {
+                return Err(QueryError::Pagination(format!(
+                    "more than {MAX_QUERY_ROWS} rows in {pages} pages (the query's row budget)"
+                )));
+            }
+            if read > MAX_QUERY_BYTES {
+                return Err(QueryError::Pagination(format!(
+                    "more than {} MiB in {pages} pages (the query's byte budget)",
+                    MAX_QUERY_BYTES >> 20
+                )));
+            }
             match page.next_page.filter(|n| !n.is_empty()) {
                 None => break,
                 Some(_) => {
@@ -141,7 +167,12 @@ impl GenesysClient {
         Ok(QueryResult { rows, pages })
     }
 
-    async fn fetch_page(&self, body: &QueryBody, deadline: Instant) -> Result<Page, QueryError> {
+    /// One page and the size of its body.
+    async fn fetch_page(
+        &self,
+        body: &QueryBody,
+        deadline: Instant,
+    ) -> Result<(Page, usize), QueryError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
@@ -162,10 +193,12 @@ impl GenesysClient {
                 }
                 Err(e) => return Err(e),
                 Ok(answer) => {
-                    return serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
-                        endpoint: Endpoint::Query,
-                        message: e.to_string(),
-                    });
+                    let page =
+                        serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
+                            endpoint: Endpoint::Query,
+                            message: e.to_string(),
+                        })?;
+                    return Ok((page, answer.body.len()));
                 }
             }
         }
