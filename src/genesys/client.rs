@@ -294,7 +294,9 @@ impl GenesysClient {
                         return Err(err);
                     }
                 }
-                Err(err @ QueryError::Transport { .. }) => err,
+                // A timeout leaves budget only when it was the connect
+                // timeout (5 s) inside a longer budget: that is retried too.
+                Err(err @ (QueryError::Transport { .. } | QueryError::Timeout { .. })) => err,
                 Err(err) => return Err(err),
             };
             let delay = self.retry.delay(attempt);
