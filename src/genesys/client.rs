@@ -334,13 +334,13 @@ impl GenesysClient {
         };
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-        {
+        let announced = response.content_length();
+        if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(too_large(endpoint));
         }
-        let mut body = BytesMut::new();
+        // Sized once from Content-Length (checked against the cap above), so
+        // the buffer is not grown by doubling to up to twice the body.
+        let mut body = BytesMut::with_capacity(announced.map_or(0, |n| n as usize));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(too_large(endpoint));
