@@ -40,6 +40,26 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(2);
 
+fn retry_backoff() -> Backoff {
+    Backoff::new(RETRY_BASE, RETRY_MAX, 0.5).expect("constant backoff settings are valid")
+}
+
+/// The most requests one page or token request can cost within `budget`:
+/// the first, then a retry after each backoff delay, taken at its shortest
+/// and with requests that take no time, while it starts before the deadline.
+pub fn max_attempts(budget: Duration) -> u32 {
+    let backoff = retry_backoff();
+    let mut attempts = 1;
+    let mut elapsed = Duration::ZERO;
+    loop {
+        elapsed += backoff.shortest(attempts - 1);
+        if elapsed >= budget {
+            return attempts;
+        }
+        attempts += 1;
+    }
+}
+
 /// What one successful query returns: every row of every page, as it arrived.
 #[derive(Debug)]
 pub struct QueryResult {
@@ -96,8 +116,7 @@ impl GenesysClient {
             groups,
             tokens: TokenCache::default(),
             cooldown: Cooldown::new(),
-            retry: Backoff::new(RETRY_BASE, RETRY_MAX, 0.5)
-                .expect("constant backoff settings are valid"),
+            retry: retry_backoff(),
             telemetry,
         })
     }
@@ -408,4 +427,18 @@ fn error_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::query_budget;
+
+    #[test]
+    fn retries_fit_the_budget() {
+        // The numbers the README and docs/reliability.md state.
+        assert_eq!(max_attempts(query_budget(Duration::from_millis(2500))), 5);
+        assert_eq!(max_attempts(query_budget(Duration::from_secs(10))), 13);
+        assert_eq!(max_attempts(Duration::from_millis(50)), 1);
+    }
 }
