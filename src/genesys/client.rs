@@ -39,6 +39,10 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
 /// Retries of 5xx answers and transport errors, inside the scrape's budget.
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// A retry is only made with at least this much of the budget left after its
+/// delay. One with less could hardly succeed, and cut short by the deadline
+/// it would report a timeout instead of the error that made it retry.
+const RETRY_MIN_TIME: Duration = Duration::from_millis(100);
 
 fn retry_backoff() -> Backoff {
     Backoff::new(RETRY_BASE, RETRY_MAX, 0.5).expect("constant backoff settings are valid")
@@ -46,14 +50,15 @@ fn retry_backoff() -> Backoff {
 
 /// The most requests one page or token request can cost within `budget`:
 /// the first, then a retry after each backoff delay, taken at its shortest
-/// and with requests that take no time, while it starts before the deadline.
+/// and with requests that take no time, while it leaves [`RETRY_MIN_TIME`]
+/// before the deadline.
 pub fn max_attempts(budget: Duration) -> u32 {
     let backoff = retry_backoff();
     let mut attempts = 1;
     let mut elapsed = Duration::ZERO;
     loop {
         elapsed += backoff.shortest(attempts - 1);
-        if elapsed >= budget {
+        if elapsed + RETRY_MIN_TIME >= budget {
             return attempts;
         }
         attempts += 1;
@@ -320,7 +325,7 @@ impl GenesysClient {
             };
             let delay = self.retry.delay(attempt);
             attempt += 1;
-            if Instant::now() + delay >= deadline {
+            if Instant::now() + delay + RETRY_MIN_TIME >= deadline {
                 return Err(retryable);
             }
             tracing::warn!(
