@@ -48,6 +48,25 @@ pub trait Source: Send + Sync + 'static {
     fn cooldown(&self) -> Option<Duration>;
 }
 
+/// Most of the scrape's budget that is kept back from the query.
+const FINISH_MARGIN_MAX: Duration = Duration::from_millis(200);
+
+/// How long a scrape whose wait ran out still waits for a query whose own
+/// deadline has passed too. That happens when the machine did not run the
+/// process for a while: both timers have expired when it runs again, and
+/// the scrape could otherwise answer before the query has recorded that it
+/// gave up. Such a query is finishing; it only needs to be run.
+const FINISH_GRACE: Duration = Duration::from_millis(100);
+
+/// The time a query started by a scrape with `budget` may take. The query
+/// must give up a little before the scrape stops waiting for it: were both to
+/// end at the same instant, the scrape could answer before the failure is
+/// recorded and report the outcome of the query before (`up 1` while the API
+/// hangs). A tenth of the budget, at most 200 ms, is kept back for that.
+pub fn query_budget(budget: Duration) -> Duration {
+    budget.saturating_sub((budget / 10).min(FINISH_MARGIN_MAX))
+}
+
 pub struct SnapshotCache<S> {
     source: Arc<S>,
     ttl: Duration,
@@ -59,7 +78,8 @@ pub struct SnapshotCache<S> {
 struct State {
     good: Option<Arc<Snapshot>>,
     last_finished: Option<Instant>,
-    in_flight: Option<watch::Receiver<bool>>,
+    /// The running query: its completion and its deadline.
+    in_flight: Option<(watch::Receiver<bool>, Instant)>,
 }
 
 impl<S: Source> SnapshotCache<S> {
@@ -85,24 +105,29 @@ impl<S: Source> SnapshotCache<S> {
     /// query fails or outlasts the budget. `None` when no good data is newer
     /// than `max_stale`.
     pub async fn get(&self, budget: Duration) -> Option<Arc<Snapshot>> {
-        let mut done = {
+        let (mut done, query_deadline) = {
             let mut state = self.lock();
             let fresh = state.last_finished.is_some_and(|t| t.elapsed() < self.ttl);
             if fresh || self.source.cooldown().is_some() {
                 return self.servable(&state);
             }
             match &state.in_flight {
-                Some(rx) => rx.clone(),
+                Some(running) => running.clone(),
                 None => {
-                    let rx = self.start_query(budget);
-                    state.in_flight = Some(rx.clone());
-                    rx
+                    let running = self.start_query(budget);
+                    state.in_flight = Some(running.clone());
+                    running
                 }
             }
         };
         // Past the budget the scrape answers with what there is; the query
         // goes on in its task and fills the cache for the next scrape.
-        let _ = tokio::time::timeout(budget, done.wait_for(|finished| *finished)).await;
+        let finished = tokio::time::timeout(budget, done.wait_for(|finished| *finished))
+            .await
+            .is_ok();
+        if !finished && Instant::now() >= query_deadline {
+            let _ = tokio::time::timeout(FINISH_GRACE, done.wait_for(|finished| *finished)).await;
+        }
         self.servable(&self.lock())
     }
 
@@ -117,11 +142,11 @@ impl<S: Source> SnapshotCache<S> {
 
     /// The query runs in its own task, so that a scrape that gives up or
     /// disconnects does not cancel the work the other scrapes wait for.
-    fn start_query(&self, budget: Duration) -> watch::Receiver<bool> {
+    fn start_query(&self, budget: Duration) -> (watch::Receiver<bool>, Instant) {
         let (tx, rx) = watch::channel(false);
         let source = self.source.clone();
         let state = self.state.clone();
-        let deadline = Instant::now() + budget;
+        let deadline = Instant::now() + query_budget(budget);
         tokio::spawn(async move {
             let result = source.fetch(deadline).await;
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -132,7 +157,7 @@ impl<S: Source> SnapshotCache<S> {
             state.in_flight = None;
             let _ = tx.send(true);
         });
-        rx
+        (rx, deadline)
     }
 }
 
@@ -241,6 +266,71 @@ mod tests {
             assert!(cache.get(BUDGET).await.is_some());
         }
         assert_eq!(cache.source().queries.load(Ordering::SeqCst), 1);
+    }
+
+    /// A source that spends its whole deadline, then fails. Giving up takes
+    /// it one more turn of the scheduler, as the real query's error path
+    /// takes time on another worker while the scrape's timer fires.
+    struct Stalls {
+        finished: std::sync::atomic::AtomicBool,
+    }
+
+    impl Source for Stalls {
+        async fn fetch(&self, deadline: Instant) -> Option<Snapshot> {
+            tokio::time::sleep_until(deadline).await;
+            tokio::task::yield_now().await;
+            self.finished.store(true, Ordering::SeqCst);
+            None
+        }
+        fn cooldown(&self) -> Option<Duration> {
+            None
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scrape_that_runs_out_of_time_sees_the_query_fail() {
+        let cache = SnapshotCache::new(
+            Stalls {
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        let started = Instant::now();
+        assert!(cache.get(Duration::from_millis(2500)).await.is_none());
+        assert!(
+            cache.source().finished.load(Ordering::SeqCst),
+            "the query ended before the scrape answered"
+        );
+        assert_eq!(started.elapsed(), Duration::from_millis(2300));
+        assert_eq!(
+            query_budget(Duration::from_millis(500)),
+            Duration::from_millis(450)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_machine_still_sees_the_query_fail() {
+        let cache = Arc::new(SnapshotCache::new(
+            Stalls {
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+            Duration::from_secs(900),
+        ));
+        let scrape = {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get(Duration::from_millis(2500)).await })
+        };
+        tokio::task::yield_now().await;
+        // The machine runs nothing for 3 s: the query's deadline and the
+        // scrape's wait have both passed when the runtime runs again.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert!(scrape.await.unwrap().is_none());
+        assert!(
+            cache.source().finished.load(Ordering::SeqCst),
+            "the scrape answered before the query recorded its failure"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -48,8 +48,16 @@ fn field<T>(f: Field<T>, name: &'static str) -> Result<T, InvalidRow> {
     }
 }
 
+/// The largest event count taken as real: a million events a second for
+/// thirty years, and still an exact integer in an f64.
+pub const MAX_EVENT_COUNT: f64 = 1e15;
+/// The largest processing latency taken as real, in milliseconds: thirty years.
+pub const MAX_LATENCY_MS: f64 = 1e12;
+
 /// Checks one row: every field present with its type, names non-empty,
-/// numbers finite and not negative.
+/// numbers finite, not negative and within [`MAX_EVENT_COUNT`] and
+/// [`MAX_LATENCY_MS`]: finite numbers beyond those, weighted and added up,
+/// could overflow to an infinite or NaN figure.
 pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
     let RawRow::Object {
         consumer_group,
@@ -60,7 +68,7 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
     else {
         return Err(InvalidRow::NotObject);
     };
-    let row = Row {
+    let mut row = Row {
         consumer_group: field(consumer_group, "consumerGroup")?,
         event_type: field(event_type, "eventType")?,
         event_count: field(event_count, "eventCount")?,
@@ -69,12 +77,16 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
     if row.consumer_group.is_empty() {
         return Err(InvalidRow::InvalidValue("consumerGroup"));
     }
-    if !(row.event_count.is_finite() && row.event_count >= 0.0) {
+    // `contains` is false for NaN; the infinities are out of range.
+    if !(0.0..=MAX_EVENT_COUNT).contains(&row.event_count) {
         return Err(InvalidRow::InvalidValue("eventCount"));
     }
-    if !(row.processing_latency_ms.is_finite() && row.processing_latency_ms >= 0.0) {
+    if !(0.0..=MAX_LATENCY_MS).contains(&row.processing_latency_ms) {
         return Err(InvalidRow::InvalidValue("processingLatency"));
     }
+    // -0.0 passes the range checks; adding 0.0 exports it as 0.
+    row.event_count += 0.0;
+    row.processing_latency_ms += 0.0;
     Ok(row)
 }
 
@@ -394,6 +406,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers_past_any_real_figure_are_invalid() {
+        let f = compute(
+            [
+                row("g", "a", MAX_EVENT_COUNT, MAX_LATENCY_MS),
+                row("g", "b", MAX_EVENT_COUNT * 2.0, 1.0),
+                row("g", "c", 1.0, MAX_LATENCY_MS * 2.0),
+                row("g", "d", -0.0, -0.0),
+            ],
+            Duration::from_secs(1),
+            &[],
+            defaults(),
+        );
+        assert_eq!(f.invalid.get("invalid_value"), Some(&2));
+        assert!(f.groups[0].backlog.is_finite());
+        assert!(f.series[1].events.is_sign_positive());
+    }
+
+    #[test]
     fn repeated_rows_merge_into_one_series() {
         let f = compute(
             [row("g", "a", 100.0, 100.0), row("g", "a", 300.0, 300.0)],
@@ -416,5 +446,119 @@ mod tests {
         );
         assert_eq!(f.groups[0].mean_latency_seconds, 0.2);
         assert_eq!(f.groups[0].backlog, 0.0);
+    }
+
+    /// Any rows in, no panic: every row is either counted in the figures or
+    /// counted by reason, no figure is NaN or infinite, every series and
+    /// group is exported once, and every configured group is there.
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeSet;
+
+        /// Few names, so that rows collide and merge.
+        const NAMES: [&str; 5] = ["a", "b", "", "g\"\\\n", "é"];
+
+        fn text() -> impl Strategy<Value = Field<String>> {
+            prop_oneof![
+                1 => Just(Field::Missing),
+                1 => Just(Field::Null),
+                1 => Just(Field::WrongType),
+                4 => prop::sample::select(NAMES.to_vec()).prop_map(|s| Field::Value(s.to_string())),
+            ]
+        }
+
+        fn number() -> impl Strategy<Value = Field<f64>> {
+            prop_oneof![
+                1 => Just(Field::Missing),
+                1 => Just(Field::Null),
+                1 => Just(Field::WrongType),
+                3 => any::<f64>().prop_map(Field::Value),
+                3 => prop::sample::select(vec![
+                    0.0, -0.0, 1.0, 240.0, 1e15, 1e300, f64::MAX, f64::MIN_POSITIVE,
+                    5e-324, -1.0, f64::INFINITY, f64::NAN,
+                ])
+                .prop_map(Field::Value),
+            ]
+        }
+
+        fn raw_row() -> impl Strategy<Value = RawRow> {
+            prop_oneof![
+                1 => Just(RawRow::NotObject),
+                9 => (text(), text(), number(), number()).prop_map(|(g, t, c, l)| RawRow::Object {
+                    consumer_group: g,
+                    event_type: t,
+                    event_count: c,
+                    processing_latency: l,
+                }),
+            ]
+        }
+
+        fn configured() -> impl Strategy<Value = Vec<GroupConfig>> {
+            prop::collection::btree_set(prop::sample::select(NAMES.to_vec()), 0..4).prop_map(
+                |names| {
+                    names
+                        .into_iter()
+                        .filter(|n| !n.is_empty())
+                        .map(|n| GroupConfig {
+                            name: n.to_string(),
+                            thresholds: Thresholds {
+                                max_lag: Duration::from_secs(30),
+                                max_processing_latency: Duration::from_millis(500),
+                            },
+                        })
+                        .collect()
+                },
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_rows_give_figures_or_counted_reasons(
+                rows in prop::collection::vec(raw_row(), 0..40),
+                window in 1u64..=7 * 86_400,
+                configured in configured(),
+            ) {
+                let n = rows.len() as u64;
+                let f = compute(rows, Duration::from_secs(window), &configured, super::defaults());
+                prop_assert_eq!(f.valid_rows as u64 + f.invalid.values().sum::<u64>(), n);
+
+                let finite = |x: f64| x.is_finite() && x.is_sign_positive();
+                for s in &f.series {
+                    prop_assert!(finite(s.events) && finite(s.latency_seconds), "{:?}", s);
+                }
+                for g in &f.groups {
+                    prop_assert!(
+                        [g.events, g.lag_seconds, g.mean_latency_seconds, g.throughput, g.backlog]
+                            .into_iter()
+                            .all(finite),
+                        "{:?}",
+                        g
+                    );
+                }
+                // Sorted and unique: each series and each group exported once.
+                let series_sorted = f.series.windows(2).all(|w| {
+                    (&w[0].consumer_group, &w[0].event_type)
+                        < (&w[1].consumer_group, &w[1].event_type)
+                });
+                prop_assert!(series_sorted);
+                prop_assert!(f.groups.windows(2).all(|w| w[0].name < w[1].name));
+                let with_rows: BTreeSet<&str> =
+                    f.series.iter().map(|s| s.consumer_group.as_str()).collect();
+                for g in &f.groups {
+                    prop_assert_eq!(g.missing, !with_rows.contains(g.name.as_str()));
+                }
+                for c in &configured {
+                    prop_assert!(f.groups.iter().any(|g| g.name == c.name));
+                }
+                prop_assert_eq!(f.groups.len(), {
+                    let mut names = with_rows.clone();
+                    names.extend(configured.iter().map(|c| c.name.as_str()));
+                    names.len()
+                });
+            }
+        }
     }
 }

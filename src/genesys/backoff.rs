@@ -41,6 +41,11 @@ impl Backoff {
         self.base.saturating_mul(factor).min(self.max)
     }
 
+    /// The shortest delay for the attempt: its ceiling less all the jitter.
+    pub fn shortest(&self, attempt: u32) -> Duration {
+        self.ceiling(attempt).mul_f64(1.0 - self.jitter)
+    }
+
     /// The delay before retry number `attempt` (0 for the first retry).
     pub fn delay(&self, attempt: u32) -> Duration {
         let ceiling = self.ceiling(attempt);

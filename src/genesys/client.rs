@@ -23,9 +23,47 @@ use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
 /// beyond this is refused as undecodable rather than held in memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Rows one query may collect over all its pages: 100 pages of the API's
+/// largest page (1000 rows). A query that collects more stops with reason
+/// `pagination`.
+pub const MAX_QUERY_ROWS: usize = 100_000;
+
+/// Response bytes one query may read over all its pages, whatever
+/// `--query.max-pages` says. With [`MAX_BODY_BYTES`] per page and
+/// [`MAX_PAGE_ROWS`](super::response::MAX_PAGE_ROWS) rows per page it bounds what one query holds: at most
+/// 64 MiB of rows' text, 100,000 decoded rows and one body in flight, where
+/// `max_pages × MAX_BODY_BYTES` alone would allow 1.6 GiB with the default
+/// of 100 pages. A query that reads more stops with reason `pagination`.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
+
 /// Retries of 5xx answers and transport errors, inside the scrape's budget.
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// A retry is only made with at least this much of the budget left after its
+/// delay. One with less could hardly succeed, and cut short by the deadline
+/// it would report a timeout instead of the error that made it retry.
+const RETRY_MIN_TIME: Duration = Duration::from_millis(100);
+
+fn retry_backoff() -> Backoff {
+    Backoff::new(RETRY_BASE, RETRY_MAX, 0.5).expect("constant backoff settings are valid")
+}
+
+/// The most requests one page or token request can cost within `budget`:
+/// the first, then a retry after each backoff delay, taken at its shortest
+/// and with requests that take no time, while it leaves [`RETRY_MIN_TIME`]
+/// before the deadline.
+pub fn max_attempts(budget: Duration) -> u32 {
+    let backoff = retry_backoff();
+    let mut attempts = 1;
+    let mut elapsed = Duration::ZERO;
+    loop {
+        elapsed += backoff.shortest(attempts - 1);
+        if elapsed + RETRY_MIN_TIME >= budget {
+            return attempts;
+        }
+        attempts += 1;
+    }
+}
 
 /// What one successful query returns: every row of every page, as it arrived.
 #[derive(Debug)]
@@ -83,8 +121,7 @@ impl GenesysClient {
             groups,
             tokens: TokenCache::default(),
             cooldown: Cooldown::new(),
-            retry: Backoff::new(RETRY_BASE, RETRY_MAX, 0.5)
-                .expect("constant backoff settings are valid"),
+            retry: retry_backoff(),
             telemetry,
         })
     }
@@ -110,6 +147,7 @@ impl GenesysClient {
         let mut rows = Vec::new();
         let mut seen_tokens = HashSet::new();
         let mut pages = 0u32;
+        let mut read = 0usize;
         loop {
             if pages == self.query.max_pages {
                 return Err(QueryError::Pagination(format!(
@@ -117,10 +155,22 @@ impl GenesysClient {
                     self.query.max_pages
                 )));
             }
-            let page = self.fetch_page(&body, deadline).await?;
+            let (page, bytes) = self.fetch_page(&body, deadline).await?;
             pages += 1;
-            tracing::debug!(page = pages, rows = page.rows.len(), "page received");
+            read += bytes;
+            tracing::debug!(page = pages, rows = page.rows.len(), bytes, "page received");
             rows.extend(page.rows);
+            if rows.len() > MAX_QUERY_ROWS {
+                return Err(QueryError::Pagination(format!(
+                    "more than {MAX_QUERY_ROWS} rows in {pages} pages (the query's row budget)"
+                )));
+            }
+            if read > MAX_QUERY_BYTES {
+                return Err(QueryError::Pagination(format!(
+                    "more than {} MiB in {pages} pages (the query's byte budget)",
+                    MAX_QUERY_BYTES >> 20
+                )));
+            }
             match page.next_page.filter(|n| !n.is_empty()) {
                 None => break,
                 Some(_) => {
@@ -141,7 +191,12 @@ impl GenesysClient {
         Ok(QueryResult { rows, pages })
     }
 
-    async fn fetch_page(&self, body: &QueryBody, deadline: Instant) -> Result<Page, QueryError> {
+    /// One page and the size of its body.
+    async fn fetch_page(
+        &self,
+        body: &QueryBody,
+        deadline: Instant,
+    ) -> Result<(Page, usize), QueryError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
@@ -162,10 +217,12 @@ impl GenesysClient {
                 }
                 Err(e) => return Err(e),
                 Ok(answer) => {
-                    return serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
-                        endpoint: Endpoint::Query,
-                        message: e.to_string(),
-                    });
+                    let page =
+                        serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
+                            endpoint: Endpoint::Query,
+                            message: e.to_string(),
+                        })?;
+                    return Ok((page, answer.body.len()));
                 }
             }
         }
@@ -261,12 +318,14 @@ impl GenesysClient {
                         return Err(err);
                     }
                 }
-                Err(err @ QueryError::Transport { .. }) => err,
+                // A timeout leaves budget only when it was the connect
+                // timeout (5 s) inside a longer budget: that is retried too.
+                Err(err @ (QueryError::Transport { .. } | QueryError::Timeout { .. })) => err,
                 Err(err) => return Err(err),
             };
             let delay = self.retry.delay(attempt);
             attempt += 1;
-            if Instant::now() + delay >= deadline {
+            if Instant::now() + delay + RETRY_MIN_TIME >= deadline {
                 return Err(retryable);
             }
             tracing::warn!(
@@ -299,13 +358,13 @@ impl GenesysClient {
         };
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-        {
+        let announced = response.content_length();
+        if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(too_large(endpoint));
         }
-        let mut body = BytesMut::new();
+        // Sized once from Content-Length (checked against the cap above), so
+        // the buffer is not grown by doubling to up to twice the body.
+        let mut body = BytesMut::with_capacity(announced.map_or(0, |n| n as usize));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(too_large(endpoint));
@@ -373,4 +432,18 @@ fn error_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::query_budget;
+
+    #[test]
+    fn retries_fit_the_budget() {
+        // The numbers the README and docs/reliability.md state.
+        assert_eq!(max_attempts(query_budget(Duration::from_millis(2500))), 5);
+        assert_eq!(max_attempts(query_budget(Duration::from_secs(10))), 13);
+        assert_eq!(max_attempts(Duration::from_millis(50)), 1);
+    }
 }

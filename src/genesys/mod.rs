@@ -9,6 +9,9 @@ pub mod ratelimit;
 pub mod request;
 pub mod response;
 
-pub use client::{GenesysClient, MAX_BODY_BYTES, QueryResult};
+pub use client::{
+    GenesysClient, MAX_BODY_BYTES, MAX_QUERY_BYTES, MAX_QUERY_ROWS, QueryResult, max_attempts,
+};
 pub use error::{ApiErrorDetail, FailureReason, QueryError};
+pub use response::MAX_PAGE_ROWS;
 pub use response::{Field, RawRow};

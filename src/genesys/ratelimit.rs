@@ -109,6 +109,37 @@ mod tests {
         assert!(c.rate_limited(None) <= Duration::from_secs(5));
     }
 
+    /// Only tokio's clock moves here (the runtime's paused clock): an hour of
+    /// it ends an hour's cooldown while the wall clock barely moves. The
+    /// cooldown is kept as a `tokio::time::Instant`, which is monotonic, so a
+    /// jump of the wall clock cannot shorten or stretch it.
+    #[tokio::test(start_paused = true)]
+    async fn cooldowns_run_on_the_monotonic_clock() {
+        let wall = std::time::SystemTime::now();
+        let c = Cooldown::new();
+        c.rate_limited(Some(Duration::from_secs(3600)));
+        tokio::time::advance(Duration::from_secs(3599)).await;
+        assert!(c.remaining().is_some_and(|r| r <= Duration::from_secs(1)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(c.remaining(), None);
+        assert!(wall.elapsed().unwrap() < Duration::from_secs(60));
+
+        // An answer ends the run of 429s; then without Retry-After the
+        // cooldowns are 5 s, doubling with jitter, up to 5 min.
+        c.answered();
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            let wait = c.rate_limited(None);
+            tokio::time::advance(wait - Duration::from_millis(1)).await;
+            assert!(c.remaining().is_some(), "still cooling down");
+            tokio::time::advance(Duration::from_millis(1)).await;
+            assert_eq!(c.remaining(), None, "over after exactly {wait:?}");
+            waits.push(wait.as_secs_f64());
+        }
+        assert!((4.0..=5.0).contains(&waits[0]), "{waits:?}");
+        assert!((240.0..=300.0).contains(&waits[7]), "{waits:?}");
+    }
+
     #[test]
     fn huge_retry_after_is_capped() {
         let c = Cooldown::new();

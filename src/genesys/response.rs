@@ -7,16 +7,131 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Rows one page may hold. The API pages at most 1000 rows; a page of many
+/// more is not one, and decoding it costs far more memory than its bytes: a
+/// two-byte row such as `1,` takes 80 bytes decoded, so a body under the
+/// 16 MiB cap could otherwise grow to hundreds of MiB.
+pub const MAX_PAGE_ROWS: usize = 10_000;
+
+/// One page of the response. Only a JSON object is a page: serde's derived
+/// decoding would also take an array for a struct, field by field, so that a
+/// body of `[]` read as a page with no rows.
+#[derive(Debug)]
 pub struct Page {
-    #[serde(default)]
     pub page_token: Option<String>,
-    #[serde(default)]
     pub next_page: Option<String>,
-    /// Genesys leaves out empty arrays, so a page without `rows` has none.
-    #[serde(default)]
+    /// Genesys leaves out empty arrays, so a page without `rows`, or with
+    /// `rows: null` (as `pageToken` and `nextPage` may be), has none.
     pub rows: Vec<RawRow>,
+}
+
+impl<'de> Deserialize<'de> for Page {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(PageVisitor)
+    }
+}
+
+struct PageVisitor;
+
+impl<'de> Visitor<'de> for PageVisitor {
+    type Value = Page;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a page (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page, A::Error> {
+        let mut page_token: Option<Option<String>> = None;
+        let mut next_page: Option<Option<String>> = None;
+        let mut rows: Option<BoundedRows> = None;
+        while let Some(key) = map.next_key::<PageKey>()? {
+            match key {
+                PageKey::PageToken if page_token.is_some() => {
+                    return Err(de::Error::duplicate_field("pageToken"));
+                }
+                PageKey::PageToken => page_token = Some(map.next_value()?),
+                PageKey::NextPage if next_page.is_some() => {
+                    return Err(de::Error::duplicate_field("nextPage"));
+                }
+                PageKey::NextPage => next_page = Some(map.next_value()?),
+                PageKey::Rows if rows.is_some() => {
+                    return Err(de::Error::duplicate_field("rows"));
+                }
+                PageKey::Rows => rows = Some(map.next_value()?),
+                PageKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Page {
+            page_token: page_token.flatten(),
+            next_page: next_page.flatten(),
+            rows: rows.map(|r| r.0).unwrap_or_default(),
+        })
+    }
+}
+
+enum PageKey {
+    PageToken,
+    NextPage,
+    Rows,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for PageKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = PageKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PageKey, E> {
+                Ok(match v {
+                    "pageToken" => PageKey::PageToken,
+                    "nextPage" => PageKey::NextPage,
+                    "rows" => PageKey::Rows,
+                    _ => PageKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// `rows`: an array of at most [`MAX_PAGE_ROWS`] rows, or null. Counted while
+/// decoding, so that an oversized page is refused before it is held.
+struct BoundedRows(Vec<RawRow>);
+
+impl<'de> Deserialize<'de> for BoundedRows {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RowsVisitor;
+        impl<'de> Visitor<'de> for RowsVisitor {
+            type Value = BoundedRows;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of rows")
+            }
+
+            fn visit_unit<E>(self) -> Result<BoundedRows, E> {
+                Ok(BoundedRows(Vec::new()))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedRows, A::Error> {
+                let mut rows = Vec::new();
+                while let Some(row) = seq.next_element::<RawRow>()? {
+                    if rows.len() == MAX_PAGE_ROWS {
+                        return Err(de::Error::custom(format_args!(
+                            "more than {MAX_PAGE_ROWS} rows in one page"
+                        )));
+                    }
+                    rows.push(row);
+                }
+                Ok(BoundedRows(rows))
+            }
+        }
+        d.deserialize_any(RowsVisitor)
+    }
 }
 
 /// One field of a row as it arrived.
@@ -277,6 +392,221 @@ mod tests {
     fn a_page_without_rows_has_none() {
         let page: Page = serde_json::from_str(r#"{"totalCount":0}"#).unwrap();
         assert!(page.rows.is_empty());
+        let page: Page =
+            serde_json::from_str(r#"{"rows":null,"pageToken":null,"nextPage":null}"#).unwrap();
+        assert!(page.rows.is_empty());
         assert!(serde_json::from_str::<Page>("<html>").is_err());
+        assert!(serde_json::from_str::<Page>(r#"{"rows":{"a":1}}"#).is_err());
+        // serde would read a struct from an array, field by field.
+        assert!(serde_json::from_str::<Page>("[]").is_err());
+        assert!(serde_json::from_str::<Page>(r#"[null,null,[]]"#).is_err());
+    }
+
+    #[test]
+    fn pages_past_the_row_cap_are_refused() {
+        let rows = |n: usize| format!(r#"{{"rows":[{}]}}"#, vec!["1"; n].join(","));
+        let page: Page = serde_json::from_str(&rows(MAX_PAGE_ROWS)).unwrap();
+        assert_eq!(page.rows.len(), MAX_PAGE_ROWS);
+        let err = serde_json::from_str::<Page>(&rows(MAX_PAGE_ROWS + 1)).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 10000 rows in one page"),
+            "{err}"
+        );
+    }
+
+    /// Any input in, no panic: bytes, arbitrary JSON, and page-shaped JSON
+    /// whose rows are anything, each row sorted exactly as a reference
+    /// reading of the same text says.
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use serde_json::{Map, Value};
+
+        const KEYS: [&str; 8] = [
+            "rows",
+            "pageToken",
+            "nextPage",
+            "totalCount",
+            "consumerGroup",
+            "eventType",
+            "eventCount",
+            "processingLatency",
+        ];
+        const ROW_KEYS: [&str; 4] = [
+            "consumerGroup",
+            "eventType",
+            "eventCount",
+            "processingLatency",
+        ];
+
+        fn leaf() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>().prop_filter_map("JSON has no NaN or inf", |f| {
+                    serde_json::Number::from_f64(f).map(Value::Number)
+                }),
+                any::<String>().prop_map(Value::String),
+                prop::sample::select(vec!["", "g", "é\n\"\\", "1", "null"])
+                    .prop_map(|s| Value::String(s.into())),
+            ]
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => prop::sample::select(KEYS.to_vec()).prop_map(String::from),
+                1 => any::<String>(),
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Value> {
+            leaf().prop_recursive(4, 64, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((key(), inner), 0..6)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// A row: anything, or an object whose four fields are each absent,
+        /// null, of the right type or of another.
+        fn row() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                1 => json(),
+                3 => prop::collection::vec(prop::option::of(json()), 4).prop_map(|fields| {
+                    let mut m = Map::new();
+                    for (k, v) in ROW_KEYS.iter().zip(fields) {
+                        if let Some(v) = v {
+                            m.insert((*k).to_string(), v);
+                        }
+                    }
+                    Value::Object(m)
+                }),
+            ]
+        }
+
+        /// An object shaped like a page; any of its fields may be wrong.
+        fn page() -> impl Strategy<Value = Value> {
+            (
+                prop::collection::vec((key(), json()), 0..3),
+                prop::option::of(json()),
+                prop::option::of(json()),
+                prop_oneof![
+                    1 => Just(None),
+                    1 => json().prop_map(Some),
+                    4 => prop::collection::vec(row(), 0..12).prop_map(|r| Some(Value::Array(r))),
+                ],
+            )
+                .prop_map(|(extra, token, next, rows)| {
+                    let mut m: Map<String, Value> = extra.into_iter().collect();
+                    for (k, v) in [("pageToken", token), ("nextPage", next), ("rows", rows)] {
+                        match v {
+                            Some(v) => m.insert(k.to_string(), v),
+                            None => m.remove(k),
+                        };
+                    }
+                    Value::Object(m)
+                })
+        }
+
+        fn text(v: Option<&Value>) -> Field<String> {
+            match v {
+                None => Field::Missing,
+                Some(Value::Null) => Field::Null,
+                Some(Value::String(s)) => Field::Value(s.clone()),
+                Some(_) => Field::WrongType,
+            }
+        }
+
+        fn number(v: Option<&Value>) -> Field<f64> {
+            match v {
+                None => Field::Missing,
+                Some(Value::Null) => Field::Null,
+                Some(Value::Number(n)) => Field::Value(n.as_f64().unwrap()),
+                Some(_) => Field::WrongType,
+            }
+        }
+
+        fn reference_row(v: &Value) -> RawRow {
+            match v {
+                Value::Object(m) => RawRow::Object {
+                    consumer_group: text(m.get("consumerGroup")),
+                    event_type: text(m.get("eventType")),
+                    event_count: number(m.get("eventCount")),
+                    processing_latency: number(m.get("processingLatency")),
+                },
+                _ => RawRow::NotObject,
+            }
+        }
+
+        fn optional_text(v: Option<&Value>) -> bool {
+            matches!(v, None | Some(Value::Null) | Some(Value::String(_)))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                if let Ok(page) = serde_json::from_slice::<Page>(&bytes) {
+                    prop_assert!(page.rows.len() <= MAX_PAGE_ROWS);
+                }
+            }
+
+            #[test]
+            fn damaged_pages_never_panic(
+                page in page(),
+                cut in any::<prop::sample::Index>(),
+                at in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+            ) {
+                let mut bytes = serde_json::to_vec(&page).unwrap();
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+                bytes.truncate(cut.index(bytes.len() + 1).max(1));
+                let _ = serde_json::from_slice::<Page>(&bytes);
+            }
+
+            #[test]
+            fn arbitrary_json_never_panics(value in json()) {
+                let text = serde_json::to_vec(&value).unwrap();
+                let decoded = serde_json::from_slice::<Page>(&text);
+                prop_assert!(decoded.is_err() || value.is_object());
+            }
+
+            #[test]
+            fn every_row_is_read_as_the_reference_reads_it(page in page()) {
+                let text = serde_json::to_string(&page).unwrap();
+                // The reference reads the same text, with the same number parser.
+                let seen: Value = serde_json::from_str(&text).unwrap();
+                let fields = seen.as_object().unwrap();
+                let rows_ok = match fields.get("rows") {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Array(rows)) => rows.len() <= MAX_PAGE_ROWS,
+                    Some(_) => false,
+                };
+                let valid = rows_ok
+                    && optional_text(fields.get("pageToken"))
+                    && optional_text(fields.get("nextPage"));
+                match serde_json::from_str::<Page>(&text) {
+                    Ok(decoded) => {
+                        prop_assert!(valid, "accepted {text}");
+                        let expected: Vec<RawRow> = match fields.get("rows") {
+                            Some(Value::Array(rows)) => rows.iter().map(reference_row).collect(),
+                            _ => Vec::new(),
+                        };
+                        prop_assert_eq!(decoded.rows, expected);
+                        prop_assert_eq!(
+                            decoded.page_token.as_deref(),
+                            fields.get("pageToken").and_then(Value::as_str)
+                        );
+                    }
+                    Err(e) => prop_assert!(!valid, "refused {text}: {e}"),
+                }
+            }
+        }
     }
 }

@@ -253,6 +253,13 @@ impl Simulator {
         self.shared.state().query_faults.push_back(f);
     }
 
+    /// Drops every queued fault of both endpoints: the upstream heals.
+    pub fn clear_faults(&self) {
+        let mut state = self.shared.state();
+        state.token_faults.clear();
+        state.query_faults.clear();
+    }
+
     pub fn set_paging(&self, m: PagingMode) {
         self.shared.state().paging = m;
     }

@@ -43,7 +43,12 @@ pub async fn simulator(config: SimConfig) -> Simulator {
 
 /// An exporter against `sim` with extra flags (after the defaults, so they win).
 pub async fn exporter(sim: &Simulator, extra: &[&str]) -> Exporter {
-    Exporter::start(config(sim, extra)).await
+    exporter_at(&sim.base_url(), extra).await
+}
+
+/// An exporter against whatever answers (or does not) at `base`.
+pub async fn exporter_at(base: &str, extra: &[&str]) -> Exporter {
+    Exporter::start(config_at(base, extra)).await
 }
 
 /// A demo-mode configuration on a loopback port, with extra flags; tests
@@ -62,13 +67,17 @@ pub fn demo_config(extra: &[&str]) -> Config {
 
 /// The configuration [`exporter`] starts with.
 pub fn config(sim: &Simulator, extra: &[&str]) -> Config {
-    let base = sim.base_url();
+    config_at(&sim.base_url(), extra)
+}
+
+/// The configuration of an exporter against `base`.
+pub fn config_at(base: &str, extra: &[&str]) -> Config {
     let mut args = vec![
         "genesys-eventbridge-exporter",
         "--web.listen-address",
         "127.0.0.1:0",
         "--genesys.api-url",
-        &base,
+        base,
         "--genesys.client-id",
         CLIENT_ID,
     ];
