@@ -256,14 +256,7 @@ async fn a_refused_client_is_not_retried_and_says_unauthorized() {
     let exp = exporter(&sim, &["--cache.ttl", "0s"]).await;
     let body = exp.scrape().await;
     assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(0.0));
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "unauthorized")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(failures(&body, "unauthorized"), Some(1.0));
     assert_eq!(sim.token_requests(), 1);
     assert_eq!(sim.query_requests(), 0);
     exp.stop().await;
@@ -335,14 +328,7 @@ async fn a_repeating_page_token_stops_with_reason_pagination() {
     let exp = exporter(&sim, &["--query.page-size", "3"]).await;
     let body = exp.scrape().await;
     assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(0.0));
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "pagination")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(failures(&body, "pagination"), Some(1.0));
     assert_eq!(sim.query_requests(), 2, "stopped at the first repeat");
     exp.stop().await;
 }
@@ -353,14 +339,7 @@ async fn endless_paging_stops_at_max_pages() {
     sim.set_paging(PagingMode::Endless);
     let exp = exporter(&sim, &["--query.page-size", "3", "--query.max-pages", "5"]).await;
     let body = exp.scrape().await;
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "pagination")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(failures(&body, "pagination"), Some(1.0));
     assert_eq!(sim.query_requests(), 5);
     exp.stop().await;
 }
@@ -386,14 +365,7 @@ async fn a_429_stops_all_requests_until_retry_after_has_passed() {
     let body = exp.scrape().await;
     let limited_at = std::time::Instant::now();
     assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(0.0));
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "rate_limited")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(failures(&body, "rate_limited"), Some(1.0));
     assert!(
         sample(
             &body,
@@ -482,14 +454,7 @@ async fn a_forbidden_query_is_not_retried() {
     });
     let exp = exporter(&sim, &[]).await;
     let body = exp.scrape().await;
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "forbidden")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(failures(&body, "forbidden"), Some(1.0));
     assert_eq!(sim.query_requests(), 1);
     exp.stop().await;
 }
@@ -537,14 +502,7 @@ async fn data_older_than_max_stale_is_not_exported_and_up_is_0() {
         "no per-group series once stale:\n{body}"
     );
     assert!(!body.contains("genesys_eventbridge_data_age_seconds "));
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_query_failures_total",
-            &[("reason", "bad_request")]
-        ),
-        Some(2.0)
-    );
+    assert_eq!(failures(&body, "bad_request"), Some(2.0));
     exp.stop().await;
 }
 

@@ -171,6 +171,15 @@ pub fn sample(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         .map(|v| v.split_whitespace().next().unwrap().parse().unwrap())
 }
 
+/// `genesys_eventbridge_query_failures_total{reason}` in a text exposition.
+pub fn failures(body: &str, reason: &str) -> Option<f64> {
+    sample(
+        body,
+        "genesys_eventbridge_query_failures_total",
+        &[("reason", reason)],
+    )
+}
+
 /// The header value of a recorded request.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
