@@ -1,6 +1,7 @@
 //! Where result rows come from: fixed rows given by a test, or the demo
 //! generator whose numbers move with the requested window.
 
+use std::borrow::Cow;
 use std::f64::consts::TAU;
 
 use serde_json::{Value, json};
@@ -16,10 +17,12 @@ pub enum RowSource {
 
 impl RowSource {
     /// The rows for the window `[from_ms, to_ms]` (Unix milliseconds).
-    pub(crate) fn rows(&self, from_ms: i64, to_ms: i64) -> Vec<Value> {
+    /// Fixed rows are lent, not copied: a page of a large result clones only
+    /// its own rows.
+    pub(crate) fn rows(&self, from_ms: i64, to_ms: i64) -> Cow<'_, [Value]> {
         match self {
-            RowSource::Demo => demo_rows(from_ms, to_ms),
-            RowSource::Fixed(rows) => rows.clone(),
+            RowSource::Demo => Cow::Owned(demo_rows(from_ms, to_ms)),
+            RowSource::Fixed(rows) => Cow::Borrowed(rows),
         }
     }
 }
@@ -27,18 +30,23 @@ impl RowSource {
 /// Keeps the rows whose `consumerGroup` is one of `groups`. Rows without a
 /// string `consumerGroup` are kept, so invalid rows reach the client even
 /// when it filters.
-pub(crate) fn filter_rows(rows: Vec<Value>, groups: Option<&[String]>) -> Vec<Value> {
+pub(crate) fn filter_rows<'a>(
+    rows: Cow<'a, [Value]>,
+    groups: Option<&[String]>,
+) -> Cow<'a, [Value]> {
     let Some(groups) = groups else {
         return rows;
     };
-    rows.into_iter()
+    rows.iter()
         .filter(
             |row| match row.get("consumerGroup").and_then(Value::as_str) {
                 Some(group) => groups.iter().any(|g| g == group),
                 None => true,
             },
         )
-        .collect()
+        .cloned()
+        .collect::<Vec<_>>()
+        .into()
 }
 
 pub const DEMO_PRIMARY: &str = "eventbridge-consumer-primary";
@@ -138,6 +146,54 @@ pub fn demo_rows(from_ms: i64, to_ms: i64) -> Vec<Value> {
         .collect()
 }
 
+/// Event types of [`org_rows`], as Genesys Cloud names its topics.
+const ORG_EVENT_TYPES: [&str; 20] = [
+    "conversation:created",
+    "conversation:ended",
+    "conversation:transferred",
+    "conversation:wrapup",
+    "routing:queue:member:added",
+    "routing:queue:member:removed",
+    "routing:queue:updated",
+    "user:presence:changed",
+    "user:routing:status:changed",
+    "user:station:changed",
+    "analytics:conversation:metrics",
+    "analytics:flow:metrics",
+    "architect:flow:published",
+    "callback:scheduled",
+    "email:received",
+    "message:received",
+    "outbound:campaign:progress",
+    "quality:evaluation:released",
+    "recording:available",
+    "workforce:schedule:published",
+];
+
+/// Rows of a large organisation: `groups` consumer groups times `event_types`
+/// event types (at most 20 distinct names, then numbered ones), with counts and
+/// latencies spread deterministically. For load and size tests.
+pub fn org_rows(groups: usize, event_types: usize) -> Vec<Value> {
+    let mut rows = Vec::with_capacity(groups.saturating_mul(event_types));
+    for g in 0..groups {
+        let group = format!("eventbridge-consumer-{g:05}");
+        for e in 0..event_types {
+            let event_type = match ORG_EVENT_TYPES.get(e) {
+                Some(name) => (*name).to_string(),
+                None => format!("custom:event:{e}"),
+            };
+            let key = mix(((g as u64) << 20) ^ e as u64);
+            rows.push(json!({
+                "consumerGroup": group,
+                "eventType": event_type,
+                "eventCount": key % 50_000,
+                "processingLatency": (key >> 20) % 60_000,
+            }));
+        }
+    }
+    rows
+}
+
 /// FNV-1a: a fixed hash, so the demo looks the same on every run.
 fn hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -196,6 +252,26 @@ mod tests {
     }
 
     #[test]
+    fn org_rows_are_one_per_group_and_event_type() {
+        let rows = org_rows(3, 22);
+        assert_eq!(rows.len(), 66);
+        let mut keys: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                assert!(r["eventCount"].is_u64() && r["processingLatency"].is_u64());
+                (
+                    r["consumerGroup"].as_str().unwrap().to_owned(),
+                    r["eventType"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 66, "no repeated group and event type");
+        assert_eq!(org_rows(3, 22), rows, "deterministic");
+    }
+
+    #[test]
     fn filtering_keeps_invalid_rows() {
         let rows = vec![
             json!({"consumerGroup": "a"}),
@@ -203,7 +279,7 @@ mod tests {
             json!({"eventType": "x"}),
             json!(7),
         ];
-        let kept = filter_rows(rows, Some(&["a".to_string()]));
+        let kept = filter_rows(rows.into(), Some(&["a".to_string()]));
         assert_eq!(kept.len(), 3);
     }
 }

@@ -40,7 +40,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows};
+pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows, org_rows};
 pub use faults::Fault;
 pub use paging::PagingMode;
 
@@ -563,7 +563,7 @@ fn answer_query(
     );
     let page = state.cursors.page(
         state.paging,
-        rows,
+        &rows,
         offset,
         query.page_size,
         &fingerprint,

@@ -68,7 +68,7 @@ impl Cursors {
     pub(crate) fn page(
         &mut self,
         mode: PagingMode,
-        rows: Vec<Value>,
+        rows: &[Value],
         offset: usize,
         page_size: usize,
         fingerprint: &str,
@@ -78,7 +78,7 @@ impl Cursors {
         let start = offset.min(total);
         let end = offset.saturating_add(page_size).min(total);
         let next_offset = offset.saturating_add(page_size);
-        let page_rows = rows.into_iter().skip(start).take(end - start).collect();
+        let page_rows = rows[start..end].to_vec();
 
         let page_token = match mode {
             PagingMode::Normal if next_offset < total => Some(self.issue(fingerprint, next_offset)),
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn normal_paging_walks_to_the_end() {
         let mut cursors = Cursors::default();
-        let first = cursors.page(PagingMode::Normal, rows(5), 0, 2, "q", "/p");
+        let first = cursors.page(PagingMode::Normal, &rows(5), 0, 2, "q", "/p");
         assert_eq!(first.rows, rows(2));
         assert_eq!(first.total, 5);
         let token = first.page_token.unwrap();
@@ -155,10 +155,10 @@ mod tests {
         let offset = cursors.resolve(&token, "q").unwrap();
         assert!(cursors.resolve(&token, "other").is_err());
         assert!(cursors.resolve("unknown", "q").is_err());
-        let second = cursors.page(PagingMode::Normal, rows(5), offset, 2, "q", "/p");
+        let second = cursors.page(PagingMode::Normal, &rows(5), offset, 2, "q", "/p");
         let third = cursors.page(
             PagingMode::Normal,
-            rows(5),
+            &rows(5),
             cursors.resolve(&second.page_token.unwrap(), "q").unwrap(),
             2,
             "q",
@@ -171,9 +171,9 @@ mod tests {
     #[test]
     fn cursor_store_is_bounded() {
         let mut cursors = Cursors::default();
-        let first = cursors.page(PagingMode::Endless, rows(1), 0, 1, "q", "/p");
+        let first = cursors.page(PagingMode::Endless, &rows(1), 0, 1, "q", "/p");
         for _ in 0..MAX_CURSORS {
-            cursors.page(PagingMode::Endless, rows(1), 0, 1, "q", "/p");
+            cursors.page(PagingMode::Endless, &rows(1), 0, 1, "q", "/p");
         }
         assert!(cursors.cursors.len() <= MAX_CURSORS);
         assert!(cursors.resolve(&first.page_token.unwrap(), "q").is_err());
