@@ -84,6 +84,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let state = Arc::new(AppState {
         cache: SnapshotCache::new(pipeline, config.cache.ttl, config.cache.max_stale),
         telemetry,
+        own_series: Default::default(),
         telemetry_path: config.telemetry_path.clone(),
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),

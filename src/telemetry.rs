@@ -59,6 +59,9 @@ pub struct QuerySummary {
 
 #[derive(Debug, Clone, Default)]
 pub struct TelemetryState {
+    /// Bumped by every change, so that a reader can tell whether what it
+    /// made of an earlier copy still holds.
+    pub generation: u64,
     pub queries: u64,
     pub failures: BTreeMap<FailureReason, u64>,
     pub api_requests: BTreeMap<(Endpoint, u16), u64>,
@@ -90,16 +93,27 @@ impl Telemetry {
         }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut TelemetryState) -> R) -> R {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TelemetryState> {
         // A panic while holding this lock cannot leave the counters inconsistent
         // in a way that matters more than losing them, so poisoning is ignored.
-        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies one change and bumps the generation.
+    fn with<R>(&self, f: impl FnOnce(&mut TelemetryState) -> R) -> R {
+        let mut guard = self.lock();
+        guard.generation += 1;
         f(&mut guard)
     }
 
-    /// A copy of everything, taken once per scrape.
+    /// A copy of everything.
     pub fn read(&self) -> TelemetryState {
-        self.with(|s| s.clone())
+        self.lock().clone()
+    }
+
+    /// The current generation.
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
     }
 
     pub fn api_response(&self, endpoint: Endpoint, status: u16) {
@@ -135,5 +149,22 @@ impl Telemetry {
             }
             s.last_query = Some(last);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_bumps_the_generation_and_reads_do_not() {
+        let t = Telemetry::new();
+        let g0 = t.generation();
+        let _ = t.read();
+        assert_eq!(t.generation(), g0);
+        t.token_requested();
+        assert_eq!(t.generation(), g0 + 1);
+        t.api_response(Endpoint::Query, 200);
+        assert_eq!(t.read().generation, g0 + 2);
     }
 }

@@ -30,7 +30,7 @@ pub use body::Chunks;
 pub use webconfig::WebConfig;
 
 use crate::cache::{SnapshotCache, Source};
-use crate::exposition::{Format, ScrapeView, render};
+use crate::exposition::{Format, OwnSeries, ScrapeView, render};
 use crate::pipeline::Pipeline;
 use crate::telemetry::Telemetry;
 
@@ -75,6 +75,8 @@ impl Default for ServerLimits {
 pub struct AppState {
     pub cache: SnapshotCache<Pipeline>,
     pub telemetry: Arc<Telemetry>,
+    /// The telemetry's series as last encoded.
+    pub own_series: OwnSeries,
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
@@ -353,11 +355,16 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
     let format = Format::negotiate(header("accept"));
     let snapshot = state.cache.get(budget).await;
     let view = ScrapeView {
-        telemetry: state.telemetry.read(),
         data_age: snapshot.as_ref().map(|s| s.age()),
         cooldown: state.cache.source().cooldown(),
     };
-    let chunks = render(format, view, snapshot.as_deref());
+    let chunks = render(
+        format,
+        &state.own_series,
+        &state.telemetry,
+        view,
+        snapshot.as_deref(),
+    );
     let mut r = respond(StatusCode::OK, format.content_type(), Chunks::new(chunks));
     r.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
