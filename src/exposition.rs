@@ -205,28 +205,35 @@ const CACHED: &str = "Cached: refreshed by a scrape at most once per --cache.ttl
 fn encode_groups(format: Format, f: &Figures) -> String {
     // About 110 bytes a sample; a good guess saves copies as the text grows.
     let mut out = String::with_capacity(110 * (2 * f.series.len() + 8 * f.groups.len()));
-    fn series(s: &crate::model::SeriesFigures) -> [(&'static str, &str); 2] {
-        [
-            ("consumer_group", s.consumer_group.as_str()),
-            ("event_type", s.event_type.as_str()),
-        ]
+    const SERIES: [&str; 2] = ["consumer_group", "event_type"];
+    fn series(s: &crate::model::SeriesFigures) -> [&str; 2] {
+        [s.consumer_group.as_str(), s.event_type.as_str()]
     }
-    gauge_family(
+    let mut labels = Vec::with_capacity(f.series.len());
+    gauge_family_recording(
         &mut out,
         format,
         "genesys_eventbridge_events",
         format!(
             "Events processed in the query window, per consumer group and event type. {CACHED}"
         ),
+        SERIES,
         f.series.iter().map(|s| (series(s), s.events)),
+        Some(&mut labels),
     );
-    gauge_family(
-        &mut out,
-        format,
-        "genesys_eventbridge_event_processing_latency_seconds",
-        format!("Processing latency per consumer group and event type, in seconds. {CACHED}"),
-        f.series.iter().map(|s| (series(s), s.latency_seconds)),
-    );
+    // Same label sets in the same order: copied from the family above rather
+    // than escaped and assembled again.
+    if !f.series.is_empty() {
+        let name = "genesys_eventbridge_event_processing_latency_seconds";
+        let help =
+            format!("Processing latency per consumer group and event type, in seconds. {CACHED}");
+        out.push_str(&encode(format, Descriptor { name, help }));
+        for (s, labels) in f.series.iter().zip(labels) {
+            out.push_str(name);
+            out.extend_from_within(labels);
+            write_value(&mut out, format, s.latency_seconds);
+        }
+    }
     type PerGroup = (
         &'static str,
         &'static str,
@@ -280,30 +287,70 @@ fn encode_groups(format: Format, f: &Figures) -> String {
             format,
             name,
             format!("{help} {CACHED}"),
-            f.groups
-                .iter()
-                .map(|g| ([("consumer_group", g.name.as_str())], value(g))),
+            ["consumer_group"],
+            f.groups.iter().map(|g| ([g.name.as_str()], value(g))),
         );
     }
     out
 }
 
-/// One gauge family: HELP and TYPE from the encoder, then the samples;
-/// nothing at all without samples.
+/// One gauge family: HELP and TYPE from the encoder, then the samples,
+/// `name{key="value",...} value`, written directly, byte for byte as the
+/// encoder writes them in either format (the tests hold them to that). The
+/// encoder's generic path, about 150 ns a sample, was most of a large
+/// organisation's query time: 200,000 samples. Nothing without samples.
 fn gauge_family<'a, const N: usize>(
     out: &mut String,
     format: Format,
     name: &'static str,
     help: String,
-    samples: impl IntoIterator<Item = ([(&'static str, &'a str); N], f64)>,
+    keys: [&'static str; N],
+    samples: impl IntoIterator<Item = ([&'a str; N], f64)>,
+) {
+    gauge_family_recording(out, format, name, help, keys, samples, None);
+}
+
+/// [`gauge_family`], noting in `labels` where each sample's label set
+/// (`{...} `, between the name and the value) was written.
+fn gauge_family_recording<'a, const N: usize>(
+    out: &mut String,
+    format: Format,
+    name: &'static str,
+    help: String,
+    keys: [&'static str; N],
+    samples: impl IntoIterator<Item = ([&'a str; N], f64)>,
+    mut labels: Option<&mut Vec<std::ops::Range<usize>>>,
 ) {
     let mut samples = samples.into_iter().peekable();
     if samples.peek().is_none() {
         return;
     }
     out.push_str(&encode(format, Descriptor { name, help }));
-    for (labels, value) in samples {
-        write_gauge_sample(out, format, name, &labels, value);
+    // The constant text between the label values, made once per family:
+    // `name{k1="`, `",k2="`, ..., and `"} ` before the value.
+    let joints: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| match i {
+            0 => format!("{name}{{{key}=\""),
+            _ => format!("\",{key}=\""),
+        })
+        .collect();
+    let before_value = if N == 0 { " " } else { "\"} " };
+    for (values, value) in samples {
+        let start = out.len() + name.len();
+        if N == 0 {
+            out.push_str(name);
+        }
+        for (joint, label) in joints.iter().zip(values) {
+            out.push_str(joint);
+            escape_label_value(out, label);
+        }
+        out.push_str(before_value);
+        if let Some(labels) = labels.as_deref_mut() {
+            labels.push(start..out.len());
+        }
+        write_value(out, format, value);
     }
 }
 
@@ -321,46 +368,27 @@ impl Collector for Descriptor {
     }
 }
 
-/// One gauge sample, `name{label="value",...} value`, byte for byte as the
-/// encoder writes it in either format (the tests hold it to that). Written
-/// directly because the encoder's generic path, about 150 ns a sample, was
-/// most of a large organisation's query time: 200,000 samples.
-fn write_gauge_sample(
-    out: &mut String,
-    format: Format,
-    name: &str,
-    labels: &[(&str, &str)],
-    value: f64,
-) {
-    out.push_str(name);
-    for (i, (key, value)) in labels.iter().enumerate() {
-        out.push_str(if i == 0 { "{" } else { "," });
-        out.push_str(key);
-        out.push_str("=\"");
-        escape_label_value(out, value);
-        out.push('"');
-    }
-    if !labels.is_empty() {
-        out.push('}');
-    }
-    out.push(' ');
-    let mut digits = dtoa::Buffer::new();
+/// A gauge value and the line's end, as the encoder prints them.
+fn write_value(out: &mut String, format: Format, value: f64) {
     // Whole numbers (event counts, flags) as the encoder prints them, `12.0`,
     // by the much cheaper integer formatting; -0.0 keeps its sign below.
     let whole = value as i64;
     if whole as f64 == value && value.abs() < 1e15 && (value != 0.0 || value.is_sign_positive()) {
         out.push_str(itoa::Buffer::new().format(whole));
-        out.push_str(".0");
-    } else if value.is_finite() {
-        out.push_str(digits.format_finite(value));
+        out.push_str(".0\n");
+        return;
+    }
+    let mut digits = dtoa::Buffer::new();
+    out.push_str(if value.is_finite() {
+        digits.format_finite(value)
     } else {
-        out.push_str(match format {
+        match format {
             Format::OpenMetrics => digits.format(value),
             Format::Text if value.is_nan() => "NaN",
             Format::Text if value > 0.0 => "+Inf",
             Format::Text => "-Inf",
-        });
-    }
+        }
+    });
     out.push('\n');
 }
 
@@ -593,6 +621,36 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
+    struct Reference1(Vec<(String, f64)>);
+
+    impl Collector for Reference1 {
+        fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
+            gauges(
+                &mut e,
+                "x_seconds",
+                "Help.",
+                self.0
+                    .iter()
+                    .map(|(v, x)| ([("consumer_group", v.as_str())], *x)),
+            )
+        }
+    }
+
+    #[derive(Debug)]
+    struct Reference0(Vec<f64>);
+
+    impl Collector for Reference0 {
+        fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
+            gauges(
+                &mut e,
+                "x_seconds",
+                "Help.",
+                self.0.iter().map(|x| ([] as [(&str, &str); 0], *x)),
+            )
+        }
+    }
+
     #[test]
     fn samples_are_written_exactly_as_the_encoder_writes_them() {
         let names = [
@@ -646,14 +704,178 @@ mod tests {
                 format,
                 "x_seconds",
                 "Help \\ with \"odd\" text\n.".into(),
-                samples.iter().map(|([(k1, v1), (k2, v2)], value)| {
-                    ([(*k1, v1.as_str()), (*k2, v2.as_str())], *value)
-                }),
+                ["consumer_group", "event_type"],
+                samples
+                    .iter()
+                    .map(|([(_, v1), (_, v2)], value)| ([v1.as_str(), v2.as_str()], *value)),
             );
             assert_eq!(written, expected, "{format:?}");
+
+            // One label, and none.
+            let one = Reference1(
+                samples
+                    .iter()
+                    .map(|([(_, v), _], x)| (v.clone(), *x))
+                    .collect(),
+            );
+            let mut written = String::new();
+            gauge_family(
+                &mut written,
+                format,
+                "x_seconds",
+                "Help.".into(),
+                ["consumer_group"],
+                one.0.iter().map(|(v, x)| ([v.as_str()], *x)),
+            );
+            assert_eq!(written, encode(format, one), "{format:?}");
+            let none = Reference0(values.to_vec());
+            let mut written = String::new();
+            gauge_family(
+                &mut written,
+                format,
+                "x_seconds",
+                "Help.".into(),
+                [],
+                none.0.iter().map(|x| ([], *x)),
+            );
+            assert_eq!(written, encode(format, none), "{format:?}");
+
             let mut empty = String::new();
-            gauge_family::<1>(&mut empty, format, "x_seconds", "Help.".into(), []);
+            gauge_family(&mut empty, format, "x_seconds", "Help.".into(), ["a"], []);
             assert_eq!(empty, "");
+        }
+    }
+
+    /// The per-group series as the encoder itself writes them.
+    #[derive(Debug)]
+    struct ReferenceGroups(Figures);
+
+    impl Collector for ReferenceGroups {
+        fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
+            let f = &self.0;
+            let series = |s: &crate::model::SeriesFigures| {
+                [
+                    ("consumer_group", s.consumer_group.clone()),
+                    ("event_type", s.event_type.clone()),
+                ]
+            };
+            gauges(
+                &mut e,
+                "genesys_eventbridge_events",
+                &format!(
+                    "Events processed in the query window, per consumer group and event type. {CACHED}"
+                ),
+                f.series.iter().map(|s| (series(s), s.events)),
+            )?;
+            gauges(
+                &mut e,
+                "genesys_eventbridge_event_processing_latency_seconds",
+                &format!(
+                    "Processing latency per consumer group and event type, in seconds. {CACHED}"
+                ),
+                f.series.iter().map(|s| (series(s), s.latency_seconds)),
+            )?;
+            let per_group =
+                |e: &mut DescriptorEncoder,
+                 name: &str,
+                 help: &str,
+                 v: fn(&crate::model::GroupFigures) -> f64| {
+                    gauges(
+                        e,
+                        name,
+                        &format!("{help} {CACHED}"),
+                        f.groups
+                            .iter()
+                            .map(|g| ([("consumer_group", g.name.clone())], v(g))),
+                    )
+                };
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_lag_seconds",
+                "Consumer lag: the worst processing latency over the group's event types, in seconds (0 for a missing group).",
+                |g| g.lag_seconds,
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_processing_latency_seconds",
+                "Event-weighted mean processing latency of the group, in seconds.",
+                |g| g.mean_latency_seconds,
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_throughput_events_per_second",
+                "Events of the group in the query window divided by the window's length.",
+                |g| g.throughput,
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_backlog_events",
+                "Estimated events in flight (Little's law: throughput times mean latency); an estimate, not a count.",
+                |g| g.backlog,
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_group_missing",
+                "1 when a configured consumer group returned no rows in the query window, else 0.",
+                |g| f64::from(u8::from(g.missing)),
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_lag_threshold_seconds",
+                "Lag threshold in force for the group, in seconds.",
+                |g| g.thresholds.max_lag.as_secs_f64(),
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_processing_latency_threshold_seconds",
+                "Processing-latency threshold in force for the group, in seconds.",
+                |g| g.thresholds.max_processing_latency.as_secs_f64(),
+            )?;
+            per_group(
+                &mut e,
+                "genesys_eventbridge_consumer_threshold_exceeded",
+                "1 when the group's lag exceeds its lag or its processing-latency threshold, else 0.",
+                |g| f64::from(u8::from(g.exceeded)),
+            )
+        }
+    }
+
+    #[test]
+    fn the_group_series_are_what_the_encoder_would_write() {
+        let rows = ["a\\b", "q\"uote", "new\nline", "plain", "ünï"]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, group)| {
+                ["x", "y\"z", "w"]
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, event_type)| crate::genesys::RawRow::Object {
+                        consumer_group: crate::genesys::Field::Value(group.to_string()),
+                        event_type: crate::genesys::Field::Value(event_type.to_string()),
+                        event_count: crate::genesys::Field::Value((i * 7 + j) as f64),
+                        processing_latency: crate::genesys::Field::Value(
+                            (i * 1000 + j * 37) as f64 + 0.25,
+                        ),
+                    })
+            })
+            .collect::<Vec<_>>();
+        let thresholds = crate::config::Thresholds {
+            max_lag: Duration::from_secs(30),
+            max_processing_latency: Duration::from_millis(500),
+        };
+        let configured = [crate::config::GroupConfig {
+            name: "missing \"one\"".into(),
+            thresholds,
+        }];
+        let figures =
+            crate::model::compute(rows, Duration::from_secs(3600), &configured, thresholds);
+        for format in [Format::OpenMetrics, Format::Text] {
+            assert_eq!(
+                encode_groups(format, &figures),
+                encode(format, ReferenceGroups(figures.clone())),
+                "{format:?}"
+            );
+            assert_eq!(encode_groups(format, &Figures::default()), "");
         }
     }
 
