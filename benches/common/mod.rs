@@ -1,0 +1,28 @@
+//! Inputs shared by the benchmarks: a large organisation's rows and figures.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use genesys_eventbridge_exporter::config::Thresholds;
+use genesys_eventbridge_exporter::genesys::RawRow;
+use genesys_eventbridge_exporter::model::{self, Figures};
+use genesys_eventbridge_exporter::simulator::org_rows;
+
+pub const WINDOW: Duration = Duration::from_secs(3600);
+
+pub fn thresholds() -> Thresholds {
+    Thresholds {
+        max_lag: Duration::from_secs(30),
+        max_processing_latency: Duration::from_millis(500),
+    }
+}
+
+/// `groups` × `event_types` rows as the client decodes them.
+pub fn raw_rows(groups: usize, event_types: usize) -> Vec<RawRow> {
+    serde_json::from_value(serde_json::Value::Array(org_rows(groups, event_types)))
+        .expect("rows decode")
+}
+
+pub fn figures(groups: usize, event_types: usize) -> Figures {
+    model::compute(raw_rows(groups, event_types), WINDOW, &[], thresholds())
+}
