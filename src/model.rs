@@ -148,53 +148,40 @@ pub fn compute(
     }
     let valid_rows = valid.len();
     // Sorting brings repeats of a group and event type together, in arrival
-    // order (both sorts are stable): no hashing of 100,000 name pairs. Groups
-    // first, which is linear when the rows arrive grouped as the API sends
-    // them, then each group's few event types, so that the long group names
-    // are not compared again and again.
-    valid.sort_by(|a, b| a.consumer_group.cmp(&b.consumer_group));
-    for same_group in valid.chunk_by_mut(|a, b| a.consumer_group == b.consumer_group) {
-        same_group.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    // order (the sorts are stable): no hashing of 100,000 name pairs. Rows
+    // usually arrive grouped and in order, as the API sends them; then one
+    // pass finds the groups, nothing is sorted but each group's few event
+    // types, and each long group name is compared once.
+    let mut starts = group_starts(&valid);
+    let ordered = starts
+        .windows(2)
+        .all(|w| valid[w[0]].consumer_group < valid[w[1]].consumer_group);
+    if !ordered {
+        valid.sort_by(|a, b| a.consumer_group.cmp(&b.consumer_group));
+        starts = group_starts(&valid);
     }
-    let mut series: Vec<SeriesFigures> = Vec::with_capacity(valid.len());
-    let mut merged: Option<(Row, f64)> = None;
-    for row in valid {
-        match &mut merged {
-            Some((first, latency))
-                if first.event_type == row.event_type
-                    && first.consumer_group == row.consumer_group =>
-            {
-                let count = first.event_count;
-                let total = count + row.event_count;
-                *latency = if total > 0.0 {
-                    (*latency * count + row.processing_latency_ms * row.event_count) / total
-                } else {
-                    latency.max(row.processing_latency_ms)
-                };
-                first.event_count = total;
-            }
-            _ => {
-                let latency = row.processing_latency_ms;
-                if let Some((done, latency)) = merged.replace((row, latency)) {
-                    series.push(series_figures(done, latency));
-                }
-            }
-        }
-    }
-    if let Some((done, latency)) = merged {
-        series.push(series_figures(done, latency));
-    }
+    starts.push(valid.len());
 
     let thresholds: HashMap<&str, Thresholds> = configured
         .iter()
         .map(|g| (g.name.as_str(), g.thresholds))
         .collect();
     let window_seconds = window.as_secs_f64();
-    let mut groups: Vec<GroupFigures> = Vec::new();
-    for same_group in series.chunk_by(|a, b| a.consumer_group == b.consumer_group) {
-        let name = same_group[0].consumer_group.clone();
+    let mut series: Vec<SeriesFigures> = Vec::with_capacity(valid.len());
+    let mut groups: Vec<GroupFigures> = Vec::with_capacity(starts.len());
+    for bounds in starts.windows(2) {
+        let same_group = &mut valid[bounds[0]..bounds[1]];
+        same_group.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+        let first = series.len();
+        merge_event_types(same_group, &mut series);
+        let name = series[first].consumer_group.clone();
         let thresholds = thresholds.get(name.as_str()).copied().unwrap_or(defaults);
-        groups.push(group_figures(name, same_group, window_seconds, thresholds));
+        groups.push(group_figures(
+            name,
+            &series[first..],
+            window_seconds,
+            thresholds,
+        ));
     }
     for g in configured {
         if groups
@@ -223,12 +210,36 @@ pub fn compute(
     }
 }
 
-fn series_figures(row: Row, latency_ms: f64) -> SeriesFigures {
-    SeriesFigures {
-        consumer_group: row.consumer_group,
-        event_type: row.event_type,
-        events: row.event_count,
-        latency_seconds: latency_ms / 1000.0,
+/// Where each run of rows of one group starts.
+fn group_starts(rows: &[Row]) -> Vec<usize> {
+    (0..rows.len())
+        .filter(|&i| i == 0 || rows[i - 1].consumer_group != rows[i].consumer_group)
+        .collect()
+}
+
+/// One series per event type of a group's rows (sorted by event type):
+/// counts added, latency event-weighted in arrival order. The names are
+/// moved out of the rows, not copied.
+fn merge_event_types(rows: &mut [Row], series: &mut Vec<SeriesFigures>) {
+    for same_type in rows.chunk_by_mut(|a, b| a.event_type == b.event_type) {
+        let (mut events, mut latency) =
+            (same_type[0].event_count, same_type[0].processing_latency_ms);
+        for row in &same_type[1..] {
+            let total = events + row.event_count;
+            latency = if total > 0.0 {
+                (latency * events + row.processing_latency_ms * row.event_count) / total
+            } else {
+                latency.max(row.processing_latency_ms)
+            };
+            events = total;
+        }
+        let row = &mut same_type[0];
+        series.push(SeriesFigures {
+            consumer_group: std::mem::take(&mut row.consumer_group),
+            event_type: std::mem::take(&mut row.event_type),
+            events,
+            latency_seconds: latency / 1000.0,
+        });
     }
 }
 
