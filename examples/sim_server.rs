@@ -122,6 +122,8 @@ async fn main() {
     let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], args.port)), config)
         .await
         .expect("simulator binds");
+    // Only the counters are read; long runs should not accumulate requests.
+    sim.record_requests(false);
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.admin_port)))
         .await
         .expect("admin port binds");

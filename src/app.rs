@@ -56,6 +56,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
             let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim_config.clone())
                 .await
                 .map_err(AppError::Simulator)?;
+            sim.record_requests(false);
             let endpoints = Endpoints {
                 api_url: sim.base_url(),
                 login_url: sim.base_url(),

@@ -960,3 +960,23 @@ async fn custom_query_path_and_recording_order() {
         Some(format!("Bearer {token}").as_str())
     );
 }
+
+#[tokio::test]
+async fn requests_are_counted_but_not_kept_when_recording_is_off() {
+    let sim = start(config(rows(1))).await;
+    let client = client();
+    token(&client, &sim, ID, SECRET).await;
+    assert_eq!(sim.requests().len(), 1);
+    sim.record_requests(false);
+    assert!(sim.requests().is_empty(), "forgotten when switched off");
+    let t = token(&client, &sim, ID, SECRET).await;
+    assert_eq!(
+        query(&client, &sim, &t, &body(50)).await.status(),
+        StatusCode::OK
+    );
+    assert!(sim.requests().is_empty());
+    assert_eq!((sim.token_requests(), sim.query_requests()), (2, 1));
+    sim.record_requests(true);
+    token(&client, &sim, ID, SECRET).await;
+    assert_eq!(sim.requests().len(), 1);
+}

@@ -142,6 +142,8 @@ struct State {
     limiter: RateLimiter,
     cursors: Cursors,
     requests: VecDeque<RecordedRequest>,
+    /// Whether requests are kept for [`Simulator::requests`].
+    recording: bool,
 }
 
 /// What the server tasks and the handles share.
@@ -213,6 +215,7 @@ impl Simulator {
                 limiter: RateLimiter::default(),
                 cursors: Cursors::default(),
                 requests: VecDeque::new(),
+                recording: true,
             }),
             token_requests: AtomicUsize::new(0),
             query_requests: AtomicUsize::new(0),
@@ -295,6 +298,18 @@ impl Simulator {
         self.shared.state().requests.iter().cloned().collect()
     }
 
+    /// Keeps requests for [`Simulator::requests`] (the default) or not, and
+    /// forgets those kept so far when switched off. Demo mode, which never
+    /// reads them, switches it off: otherwise every query would add a
+    /// kilobyte or so until 10,000 were kept. The counters count either way.
+    pub fn record_requests(&self, on: bool) {
+        let mut state = self.shared.state();
+        state.recording = on;
+        if !on {
+            state.requests = VecDeque::new();
+        }
+    }
+
     /// Stops accepting, and closes every connection: idle ones at once,
     /// hung ones at once, others after their response or a short grace.
     pub fn shutdown(&self) {
@@ -371,7 +386,7 @@ async fn handle(
         if state.requests.len() >= MAX_RECORDED {
             state.requests.pop_front();
         }
-        state.requests.push_back(RecordedRequest {
+        let record = state.recording.then(|| RecordedRequest {
             method: parts.method.as_str().to_owned(),
             path: parts
                 .uri
@@ -389,6 +404,7 @@ async fn handle(
                 .collect(),
             body: body.to_vec(),
         });
+        state.requests.extend(record);
         match endpoint {
             Endpoint::Token => {
                 shared.token_requests.fetch_add(1, Ordering::SeqCst);
