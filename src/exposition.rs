@@ -147,7 +147,18 @@ fn encode(format: Format, collector: impl Collector) -> String {
 }
 
 fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, value: f64) -> fmt::Result {
-    e.encode_descriptor(name, help, None, MetricType::Gauge)?
+    single(e, name, help, MetricType::Gauge, value)
+}
+
+/// One unlabelled sample of a gauge-like type (`Gauge` or `Unknown`).
+fn single(
+    e: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    value: f64,
+) -> fmt::Result {
+    e.encode_descriptor(name, help, None, kind)?
         .encode_gauge(&value)
 }
 
@@ -500,26 +511,33 @@ impl Collector for ExporterSeries {
                 )
             }),
         )?;
+        // The `_count` mirror is untyped: the fixed name ends in a suffix that
+        // Prometheus reserves for histogram and summary parts, and typing it
+        // gauge makes `promtool check metrics` reject the exposition. Queries
+        // treat an untyped series exactly like a gauge.
         let limits = t.rate_limit;
-        for (name, help, value) in [
+        for (name, help, kind, value) in [
             (
                 "genesys_eventbridge_api_rate_limit_allowed",
                 "Requests allowed in the current rate-limit window (inin-ratelimit-allowed of the latest response that had it).",
+                MetricType::Gauge,
                 limits.allowed,
             ),
             (
                 "genesys_eventbridge_api_rate_limit_count",
-                "Requests counted in the current rate-limit window (inin-ratelimit-count of the latest response that had it).",
+                "Requests counted in the current rate-limit window (inin-ratelimit-count of the latest response that had it); untyped, use it as a gauge.",
+                MetricType::Unknown,
                 limits.count,
             ),
             (
                 "genesys_eventbridge_api_rate_limit_reset_seconds",
                 "Seconds until the rate-limit window resets (inin-ratelimit-reset of the latest response that had it).",
+                MetricType::Gauge,
                 limits.reset_seconds,
             ),
         ] {
             if let Some(v) = value {
-                gauge(&mut e, name, help, v)?;
+                single(&mut e, name, help, kind, v)?;
             }
         }
         if let Some(expiry) = t.token_expiry {
