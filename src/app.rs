@@ -12,7 +12,7 @@ use crate::cache::SnapshotCache;
 use crate::config::{Config, Endpoints, Secret, Upstream};
 use crate::genesys::GenesysClient;
 use crate::pipeline::Pipeline;
-use crate::server::{self, AppState, BindError};
+use crate::server::{self, AppState, BindError, LiveWebConfig};
 use crate::simulator::{SimConfig, Simulator};
 use crate::telemetry::Telemetry;
 
@@ -89,7 +89,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         telemetry_path: config.telemetry_path.clone(),
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
-        web: config.web.clone(),
+        web: match &config.web_config_file {
+            Some(path) => LiveWebConfig::watched(path.clone(), config.web.clone()),
+            None => LiveWebConfig::fixed(config.web.clone()),
+        },
         limits: config.limits,
     });
 

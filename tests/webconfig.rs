@@ -100,6 +100,8 @@ fn pki() -> Option<&'static Path> {
         }
         for (name, ca, ext) in [
             ("server", "ca", "server"),
+            // What a rotation replaces `server` with.
+            ("server-next", "rogue-ca", "server"),
             ("client", "ca", "client"),
             ("rogue-client", "rogue-ca", "client"),
         ] {
@@ -460,6 +462,116 @@ async fn a_silent_tls_client_is_dropped_and_does_not_delay_shutdown() {
         "stop waited {:?} for a stalled handshake",
         started.elapsed()
     );
+    exp.stop().await;
+}
+
+/// Polls a request every 100 ms for up to 8 s (two reload checks, a second
+/// apart, and room for a loaded machine) until `done` holds of its answer.
+async fn until(pki: &Path, url: &str, args: &[&str], done: impl Fn(&Answer) -> bool) -> Answer {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        let answer = curl(pki, url.to_string(), args).await.unwrap();
+        if done(&answer) || Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Replaces a file the way deployment tools do: write aside, rename over.
+fn replace(path: &Path, contents: &[u8]) {
+    let aside = path.with_extension("new");
+    std::fs::write(&aside, contents).unwrap();
+    std::fs::rename(&aside, path).unwrap();
+}
+
+#[tokio::test]
+async fn changed_users_and_a_rotated_certificate_take_effect_without_a_restart() {
+    let Some(pki) = pki() else { return };
+    let read = |name: &str| std::fs::read(pki.join(name)).unwrap();
+    let dir = pki.join(format!("rotation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tls.crt"), read("server.crt")).unwrap();
+    std::fs::write(dir.join("tls.key"), read("server.key")).unwrap();
+    let tls = format!(
+        "tls_server_config:\n  cert_file: rotation-{0}/tls.crt\n  key_file: rotation-{0}/tls.key\n",
+        std::process::id()
+    );
+    let config = |user: &str, password: &str| {
+        let hash = bcrypt::hash(password, 4).unwrap();
+        format!("{tls}basic_auth_users:\n  {user}: '{hash}'\n")
+    };
+    let exp = exporter_with(pki, "rotation.yml", &config("p", "old"), |_| {}).await;
+    let url = https(&exp, "/-/healthy");
+    let old = ["--cacert", "ca.crt", "-u", "p:old"];
+    let new = ["--cacert", "ca.crt", "-u", "p:new"];
+    assert_eq!(curl(pki, url.clone(), &old).await.unwrap().status, 200);
+
+    // A new password: in force within two checks, the old one refused.
+    replace(&pki.join("rotation.yml"), config("p", "new").as_bytes());
+    let answer = until(pki, &url, &new, |a| a.status == 200).await;
+    assert_eq!(answer.status, 200, "the new password was never accepted");
+    assert_eq!(curl(pki, url.clone(), &old).await.unwrap().status, 401);
+
+    // A certificate from another CA, key and certificate renamed in one
+    // after the other: new connections get it once both are in place.
+    replace(&dir.join("tls.key"), &read("server-next.key"));
+    replace(&dir.join("tls.crt"), &read("server-next.crt"));
+    let rotated = ["--cacert", "rogue-ca.crt", "-u", "p:new"];
+    let answer = until(pki, &url, &rotated, |a| a.status == 200).await;
+    assert_eq!(
+        answer.status, 200,
+        "never served the new certificate: {}",
+        answer.stderr
+    );
+    // The old CA no longer vouches for what is served (curl: 60).
+    assert_eq!(curl(pki, url.clone(), &new).await.unwrap().exit, 60);
+
+    // Turning TLS off, or dropping the users, is refused while running.
+    let users_only = config("p", "new").replace(&tls, "");
+    for refused in [users_only, tls.clone()] {
+        std::fs::write(pki.join("rotation.yml"), &refused).unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let still = curl(pki, url.clone(), &["--cacert", "rogue-ca.crt"])
+            .await
+            .unwrap();
+        assert_eq!(still.status, 401, "{refused}: {}", still.stderr);
+    }
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn a_removed_user_is_refused_on_a_connection_kept_alive() {
+    let Some(pki) = pki() else { return };
+    use tokio::io::AsyncWriteExt;
+    let hash = bcrypt::hash("pw", 4).unwrap();
+    let users = |names: &[&str]| {
+        let lines: String = names.iter().map(|n| format!("  {n}: '{hash}'\n")).collect();
+        format!("basic_auth_users:\n{lines}")
+    };
+    let exp = exporter_with(pki, "keepalive.yml", &users(&["p", "q"]), |_| {}).await;
+    let mut conn = TcpStream::connect(exp.addr).await.unwrap();
+    // p:pw in base64.
+    let request = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cDpwdw==\r\n\r\n";
+    let answer = async |conn: &mut TcpStream| {
+        conn.write_all(request).await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !(head.ends_with(b"Healthy\n") || head.ends_with(b"Unauthorized\n")) {
+            let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+                .await
+                .expect("an answer on the kept connection")
+                .unwrap();
+            assert_ne!(n, 0, "the connection was closed");
+            head.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(head).unwrap()
+    };
+    assert!(answer(&mut conn).await.starts_with("HTTP/1.1 200"));
+    replace(&pki.join("keepalive.yml"), users(&["q"]).as_bytes());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = answer(&mut conn).await;
+    assert!(after.starts_with("HTTP/1.1 401"), "{after}");
     exp.stop().await;
 }
 

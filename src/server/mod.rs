@@ -5,6 +5,7 @@
 pub mod auth;
 mod body;
 mod landing;
+pub mod reload;
 pub mod tls;
 pub mod webconfig;
 
@@ -27,6 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 pub use body::Chunks;
+pub use reload::LiveWebConfig;
 pub use webconfig::WebConfig;
 
 use crate::cache::{SnapshotCache, Source};
@@ -80,7 +82,7 @@ pub struct AppState {
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
-    pub web: WebConfig,
+    pub web: LiveWebConfig,
     pub limits: ServerLimits,
 }
 
@@ -172,9 +174,12 @@ pub async fn serve(
         });
     }
     drop(tx);
+    // A JoinSet, so that the task ends with this future however it ends.
+    let mut watcher = tokio::task::JoinSet::new();
+    let web = state.clone();
+    watcher.spawn(async move { web.web.watch().await });
     state.ready.store(true, Ordering::SeqCst);
 
-    let tls = state.web.tls.clone().map(TlsAcceptor::from);
     // Tells connections still in their TLS handshake to give up at shutdown.
     let (stopping, _) = watch::channel(false);
     let graceful = GracefulShutdown::new();
@@ -194,7 +199,8 @@ pub async fn serve(
                     state: state.clone(),
                     peer,
                 };
-                let tls = tls.clone();
+                // A rotated certificate serves the connections after it.
+                let tls = state.web.current().tls.clone().map(TlsAcceptor::from);
                 let mut stopping = stopping.subscribe();
                 tokio::spawn(async move {
                     match tls {
@@ -223,6 +229,7 @@ pub async fn serve(
     }
     state.ready.store(false, Ordering::SeqCst);
     acceptors.shutdown().await;
+    watcher.abort_all();
     let _ = stopping.send(true);
     tracing::info!("shutting down: waiting for requests in flight");
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
@@ -261,7 +268,10 @@ impl Connection {
 /// Basic auth before anything else (every path, as node_exporter does), then
 /// the route; the configured headers go on every answer, refusals included.
 async fn handle(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
-    let mut response = match &state.web.auth {
+    // Per request, not per connection: a user removed from the file is
+    // refused on connections Prometheus keeps alive, too.
+    let web = state.web.current();
+    let mut response = match &web.auth {
         Some(auth) if !auth.allows(req.headers().get(AUTHORIZATION)).await => {
             let mut r = respond(
                 StatusCode::UNAUTHORIZED,
@@ -274,7 +284,7 @@ async fn handle(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
         }
         _ => route(req, state).await,
     };
-    for (name, value) in &state.web.headers {
+    for (name, value) in &web.headers {
         response.headers_mut().insert(name.clone(), value.clone());
     }
     response

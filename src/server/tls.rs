@@ -92,6 +92,20 @@ pub struct TlsSettings {
     pub prefer_server_cipher_suites: bool,
 }
 
+impl TlsSettings {
+    /// The files the PEM blocks come from (inline ones have none).
+    pub fn files(&self) -> Vec<PathBuf> {
+        [Some(&self.cert), Some(&self.key), self.client_ca.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|pem| match pem {
+                Pem::File { path, .. } => Some(path.clone()),
+                Pem::Inline { .. } => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("{what}: {error}")]

@@ -92,6 +92,8 @@ pub struct WebConfig {
     pub auth: Option<Arc<BasicAuth>>,
     /// Added to every response.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The certificate, key and CA files read, watched for changes.
+    pub files: Vec<PathBuf>,
 }
 
 /// Terse, and never the TLS configuration itself: it holds the private key.
@@ -101,6 +103,7 @@ impl fmt::Debug for WebConfig {
             .field("tls", &self.tls.is_some())
             .field("auth", &self.auth)
             .field("headers", &self.headers)
+            .field("files", &self.files)
             .finish()
     }
 }
@@ -123,12 +126,12 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
     if raw.rate_limit.is_some() {
         return Err(WebConfigError::Unsupported("rate_limit"));
     }
-    let tls = raw
+    let settings = raw
         .tls_server_config
         .map(|t| settings(t, dir))
-        .transpose()?
-        .map(|s| tls::server_config(&s))
         .transpose()?;
+    let files = settings.iter().flat_map(TlsSettings::files).collect();
+    let tls = settings.map(|s| tls::server_config(&s)).transpose()?;
     let auth = match raw.basic_auth_users {
         Some(users) if !users.is_empty() => Some(Arc::new(BasicAuth::new(users)?)),
         _ => None,
@@ -137,7 +140,12 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
         Some(h) => headers(h)?,
         None => Vec::new(),
     };
-    Ok(WebConfig { tls, auth, headers })
+    Ok(WebConfig {
+        tls,
+        auth,
+        headers,
+        files,
+    })
 }
 
 /// serde's messages can span lines; the exit message is one line.
