@@ -28,7 +28,8 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
 }
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("gee-cli-{}", std::process::id()));
+    // Inside the target folder, not the system's temporary one.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();

@@ -61,7 +61,9 @@ extendedKeyUsage = clientAuth
 fn pki() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("gee-webconfig-{}", std::process::id()));
+        // Inside the target folder, made anew by each run of this binary.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webconfig");
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).unwrap();
         let openssl = |args: &[&str]| -> Option<()> {
@@ -489,14 +491,11 @@ fn replace(path: &Path, contents: &[u8]) {
 async fn changed_users_and_a_rotated_certificate_take_effect_without_a_restart() {
     let Some(pki) = pki() else { return };
     let read = |name: &str| std::fs::read(pki.join(name)).unwrap();
-    let dir = pki.join(format!("rotation-{}", std::process::id()));
+    let dir = pki.join("rotation");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("tls.crt"), read("server.crt")).unwrap();
     std::fs::write(dir.join("tls.key"), read("server.key")).unwrap();
-    let tls = format!(
-        "tls_server_config:\n  cert_file: rotation-{0}/tls.crt\n  key_file: rotation-{0}/tls.key\n",
-        std::process::id()
-    );
+    let tls = "tls_server_config:\n  cert_file: rotation/tls.crt\n  key_file: rotation/tls.key\n";
     let config = |user: &str, password: &str| {
         let hash = bcrypt::hash(password, 4).unwrap();
         format!("{tls}basic_auth_users:\n  {user}: '{hash}'\n")
@@ -528,9 +527,9 @@ async fn changed_users_and_a_rotated_certificate_take_effect_without_a_restart()
     assert_eq!(curl(pki, url.clone(), &new).await.unwrap().exit, 60);
 
     // Turning TLS off, or dropping the users, is refused while running.
-    let users_only = config("p", "new").replace(&tls, "");
-    for refused in [users_only, tls.clone()] {
-        std::fs::write(pki.join("rotation.yml"), &refused).unwrap();
+    let users_only = config("p", "new").replace(tls, "");
+    for refused in [users_only.as_str(), tls] {
+        std::fs::write(pki.join("rotation.yml"), refused).unwrap();
         tokio::time::sleep(Duration::from_millis(2500)).await;
         let still = curl(pki, url.clone(), &["--cacert", "rogue-ca.crt"])
             .await

@@ -592,8 +592,8 @@ mod tests {
 
     #[test]
     fn groups_merge_and_the_file_thresholds_win() {
-        let dir = std::env::temp_dir().join(format!("gee-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         let path = dir.join("groups.yml");
         std::fs::write(
             &path,

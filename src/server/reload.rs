@@ -181,12 +181,6 @@ impl LiveWebConfig {
 mod tests {
     use super::*;
 
-    fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("gee-reload-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     fn users(config: &WebConfig) -> Option<String> {
         config.auth.as_ref().map(|a| format!("{a:?}"))
     }
@@ -215,8 +209,8 @@ mod tests {
 
     #[test]
     fn a_change_is_read_once_it_has_settled() {
-        let d = dir("change");
-        let path = d.join("web.yml");
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("web.yml");
         let hash = bcrypt::hash("pw", 4).unwrap();
         std::fs::write(&path, "").unwrap();
         let live = LiveWebConfig::watched(path.clone(), webconfig::load(&path).unwrap());
@@ -239,8 +233,8 @@ mod tests {
 
     #[test]
     fn a_change_that_does_not_load_or_lowers_protection_is_refused_until_fixed() {
-        let d = dir("refused");
-        let path = d.join("web.yml");
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("web.yml");
         let hash = bcrypt::hash("pw", 4).unwrap();
         std::fs::write(&path, format!("basic_auth_users:\n  p: '{hash}'\n")).unwrap();
         let live = LiveWebConfig::watched(path.clone(), webconfig::load(&path).unwrap());

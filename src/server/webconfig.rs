@@ -339,8 +339,8 @@ mod tests {
 
     #[test]
     fn debug_output_holds_no_key_material() {
-        let dir = std::env::temp_dir().join(format!("gee-webconfig-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
         let made = std::process::Command::new("openssl")
             .args([
                 "req",
@@ -353,7 +353,7 @@ mod tests {
             .args([
                 "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", "/CN=x",
             ])
-            .current_dir(&dir)
+            .current_dir(dir)
             .output();
         if !made.is_ok_and(|o| o.status.success()) {
             assert!(
@@ -365,12 +365,15 @@ mod tests {
         }
         let c = parse(
             "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n",
-            &dir,
+            dir,
         )
         .unwrap();
         let text = format!("{c:?}");
-        assert_eq!(text, "WebConfig { tls: true, auth: None, headers: [] }");
-        std::fs::remove_dir_all(dir).unwrap();
+        let files = format!("{:?}", [dir.join("c.pem"), dir.join("k.pem")]);
+        assert_eq!(
+            text,
+            format!("WebConfig {{ tls: true, auth: None, headers: [], files: {files} }}")
+        );
     }
 
     #[test]
