@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::cache::SnapshotCache;
-use crate::config::{Config, Endpoints, Secret, Upstream};
+use crate::config::{ClientSecret, Config, Endpoints, Secret, Upstream};
 use crate::genesys::GenesysClient;
 use crate::pipeline::Pipeline;
 use crate::server::{self, AppState, BindError, LiveWebConfig};
@@ -61,7 +61,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
                 api_url: sim.base_url(),
                 login_url: sim.base_url(),
                 client_id: sim_config.client_id.clone(),
-                client_secret: Secret::new(sim_config.client_secret.clone()),
+                client_secret: ClientSecret::Value(Secret::new(sim_config.client_secret.clone())),
             };
             tracing::info!(url = %endpoints.api_url, "demo mode: simulated Genesys Cloud started");
             (endpoints, Some(sim))

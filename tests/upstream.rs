@@ -263,6 +263,35 @@ async fn a_refused_client_is_not_retried_and_says_unauthorized() {
 }
 
 #[tokio::test]
+async fn a_rotated_secret_file_is_used_without_a_restart() {
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("client-secret");
+    std::fs::write(&file, "the-old-secret\n").unwrap();
+    let exp = exporter(
+        &sim,
+        &[
+            "--cache.ttl",
+            "0s",
+            "--genesys.client-secret-file",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let body = exp.scrape().await;
+    assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(0.0));
+    assert_eq!(failures(&body, "unauthorized"), Some(1.0));
+
+    // The operator writes the new secret; the next token request reads it.
+    std::fs::write(&file, format!("{CLIENT_SECRET}\n")).unwrap();
+    let body = exp.scrape().await;
+    assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(1.0));
+    assert_eq!(sim.token_requests(), 2);
+    assert_eq!(sim.query_requests(), 1);
+    exp.stop().await;
+}
+
+#[tokio::test]
 async fn fifty_parallel_scrapes_share_one_token_request_and_one_query() {
     let sim = simulator(sim_config(tutorial_rows())).await;
     sim.push_query_fault(Fault::Delay(Duration::from_millis(300)));

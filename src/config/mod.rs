@@ -13,7 +13,7 @@ use clap::{Parser, ValueEnum};
 use reqwest::Url;
 
 pub use duration::{format_duration, iso8601, parse_duration};
-pub use secret::Secret;
+pub use secret::{ClientSecret, Secret};
 
 use crate::server::ServerLimits;
 use crate::server::webconfig::{self, WebConfig};
@@ -213,7 +213,7 @@ pub struct Endpoints {
     /// Login base, without a trailing slash.
     pub login_url: String,
     pub client_id: String,
-    pub client_secret: Secret,
+    pub client_secret: ClientSecret,
 }
 
 #[derive(Debug, Clone)]
@@ -438,24 +438,10 @@ fn endpoints(cli: &Cli, secret_env: Option<String>) -> Result<Endpoints, ConfigE
         }
     };
     let client_secret = match (&cli.client_secret_file, secret_env) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::flag(
-                    "--genesys.client-secret-file",
-                    format!("{}: {e}", path.display()),
-                )
-            })?;
-            let secret = text.trim_end_matches(['\r', '\n']);
-            if secret.is_empty() {
-                return Err(ConfigError::flag(
-                    "--genesys.client-secret-file",
-                    format!("{} is empty", path.display()),
-                ));
-            }
-            Secret::new(secret)
-        }
+        (Some(path), _) => ClientSecret::from_file(path.clone())
+            .map_err(|e| ConfigError::flag("--genesys.client-secret-file", e))?,
         (None, Some(secret)) if !secret.trim_end_matches(['\r', '\n']).is_empty() => {
-            Secret::new(secret.trim_end_matches(['\r', '\n']))
+            ClientSecret::Value(Secret::new(secret.trim_end_matches(['\r', '\n'])))
         }
         _ => {
             return Err(ConfigError::flag(

@@ -1,6 +1,9 @@
-//! A string that must never be printed: the client secret and access tokens.
+//! A string that must never be printed (the client secret and access
+//! tokens), and where the client secret comes from.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Holds a credential. `Debug` and `Display` print `[redacted]`, so a secret
 /// that ends up in a struct that is logged or formatted into an error stays hidden.
@@ -30,9 +33,68 @@ impl fmt::Display for Secret {
     }
 }
 
+/// The OAuth client secret: given once (the environment), or a file read
+/// again for every token request, as Prometheus reads its password files, so
+/// that a rotated secret is used without a restart.
+#[derive(Debug, Clone)]
+pub enum ClientSecret {
+    Value(Secret),
+    File {
+        path: PathBuf,
+        /// The secret as last read, used while the file cannot be read.
+        last: Arc<Mutex<Secret>>,
+    },
+}
+
+impl ClientSecret {
+    /// Reads the file now: a missing, unreadable or empty file is an error
+    /// at start.
+    pub fn from_file(path: PathBuf) -> Result<ClientSecret, String> {
+        let secret = read(&path)?;
+        Ok(ClientSecret::File {
+            path,
+            last: Arc::new(Mutex::new(secret)),
+        })
+    }
+
+    /// The secret to send now. A file that cannot be read or is empty leaves
+    /// the last secret read in use (a rotation in progress, say); said in a warning.
+    pub fn current(&self) -> Secret {
+        match self {
+            ClientSecret::Value(secret) => secret.clone(),
+            ClientSecret::File { path, last } => {
+                let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+                match read(path) {
+                    Ok(secret) if secret != *last => {
+                        tracing::info!(file = %path.display(), "client secret file changed; using the new secret");
+                        *last = secret;
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(
+                        file = %path.display(),
+                        %error,
+                        "cannot read the client secret file; using the secret read before"
+                    ),
+                }
+                last.clone()
+            }
+        }
+    }
+}
+
+/// The secret in a file, without its trailing line break.
+fn read(path: &Path) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(Secret::new(secret))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use super::{ClientSecret, Secret};
 
     #[test]
     fn never_formats_its_value() {
@@ -42,5 +104,36 @@ mod tests {
             "[redacted] [redacted] Some([redacted])"
         );
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn a_secret_file_is_read_again_and_its_last_good_value_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("secret");
+        std::fs::write(&path, "first\n").unwrap();
+        let secret = ClientSecret::from_file(path.clone()).unwrap();
+        assert_eq!(secret.current().expose(), "first");
+        std::fs::write(&path, "second\r\n").unwrap();
+        assert_eq!(secret.current().expose(), "second");
+        for broken in [Some(""), Some("\n"), None] {
+            match broken {
+                Some(text) => std::fs::write(&path, text).unwrap(),
+                None => std::fs::remove_file(&path).unwrap(),
+            }
+            assert_eq!(secret.current().expose(), "second", "{broken:?}");
+        }
+        assert_eq!(format!("{secret:?}").matches("[redacted]").count(), 1);
+        assert!(!format!("{secret:?}").contains("second"));
+    }
+
+    #[test]
+    fn a_missing_or_empty_file_is_refused_at_start() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("secret");
+        let missing = ClientSecret::from_file(path.clone()).unwrap_err();
+        assert!(missing.contains("No such file"), "{missing}");
+        std::fs::write(&path, "\n").unwrap();
+        let empty = ClientSecret::from_file(path).unwrap_err();
+        assert!(empty.ends_with("is empty"), "{empty}");
     }
 }

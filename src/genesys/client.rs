@@ -16,7 +16,7 @@ use super::error::{ApiErrorDetail, QueryError};
 use super::ratelimit::{Cooldown, parse_retry_after};
 use super::request::QueryBody;
 use super::response::{Page, RawRow};
-use crate::config::{Endpoints, QueryConfig, Secret};
+use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
 use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
 
 /// Largest response body read; a real page is well under 1 MiB, so anything
@@ -84,7 +84,7 @@ pub struct GenesysClient {
     token_url: String,
     query_url: String,
     client_id: String,
-    client_secret: Secret,
+    client_secret: ClientSecret,
     query: QueryConfig,
     groups: Vec<String>,
     tokens: TokenCache,
@@ -229,11 +229,12 @@ impl GenesysClient {
     }
 
     async fn fetch_token(&self, deadline: Instant) -> Result<(Secret, Duration), QueryError> {
+        let client_secret = self.client_secret.current();
         let answer = self
             .send(Endpoint::Token, deadline, || {
                 self.http
                     .post(&self.token_url)
-                    .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+                    .basic_auth(&self.client_id, Some(client_secret.expose()))
                     .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .body("grant_type=client_credentials")
             })
