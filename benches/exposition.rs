@@ -14,6 +14,7 @@ mod common;
 const VIEW: ScrapeView = ScrapeView {
     data_age: Some(Duration::from_secs(5)),
     cooldown: None,
+    process: None,
 };
 
 fn exposition(c: &mut Criterion) {

@@ -2,8 +2,9 @@
 //! Prometheus text 0.0.4 as the scraper's `Accept` header asks.
 //!
 //! A response is three parts, each encoded only as often as it changes: the
-//! exporter's own series, encoded once per telemetry change and format; the
-//! two that move with the clock (data age, cooldown), encoded per scrape; and
+//! exporter's own series, encoded once per telemetry change and format; those
+//! that move with the clock (data age, cooldown, the process' figures),
+//! encoded per scrape; and
 //! the per-group series of the snapshot, encoded once per snapshot and format.
 //! A cached part is sent as it is (a reference-counted `Bytes`), never copied.
 
@@ -13,12 +14,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, NoLabelSet};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeCounterValue, EncodeLabelSet, NoLabelSet,
+};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::cache::Snapshot;
 use crate::model::Figures;
+use crate::process::ProcessStats;
 use crate::telemetry::{Telemetry, TelemetryState};
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -81,6 +85,8 @@ pub struct ScrapeView {
     /// Age of the data served; `None` when none is served.
     pub data_age: Option<Duration>,
     pub cooldown: Option<Duration>,
+    /// The process' own figures; `None` where they cannot be read.
+    pub process: Option<ProcessStats>,
 }
 
 /// The exporter's own series that depend on telemetry alone, kept encoded per
@@ -199,7 +205,13 @@ fn counters<L: EncodeLabelSet>(
     Ok(())
 }
 
-fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> fmt::Result {
+/// `name` without `_total`: the encoder appends it.
+fn counter(
+    e: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: impl EncodeCounterValue,
+) -> fmt::Result {
     e.encode_descriptor(name, help, None, MetricType::Counter)?
         .encode_counter::<NoLabelSet, _, u64>(&value, None)
 }
@@ -443,7 +455,54 @@ impl Collector for ClockSeries {
             "genesys_eventbridge_rate_limit_cooldown_seconds",
             "Seconds until the exporter calls the API again after a 429; 0 when none.",
             view.cooldown.map_or(0.0, |d| d.as_secs_f64()),
-        )
+        )?;
+        let Some(p) = view.process else {
+            return Ok(());
+        };
+        // Names and HELP as in the Prometheus client libraries.
+        counter(
+            &mut e,
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds.",
+            p.cpu_seconds,
+        )?;
+        for (name, help, value) in [
+            (
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes.",
+                Some(p.resident_memory_bytes as f64),
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes.",
+                Some(p.virtual_memory_bytes as f64),
+            ),
+            (
+                "process_start_time_seconds",
+                "Start time of the process since unix epoch in seconds.",
+                Some(p.start_time_seconds),
+            ),
+            (
+                "process_threads",
+                "Number of OS threads in the process.",
+                Some(p.threads as f64),
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors.",
+                p.open_fds.map(|n| n as f64),
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+                p.max_fds.map(|n| n as f64),
+            ),
+        ] {
+            if let Some(v) = value {
+                gauge(&mut e, name, help, v)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -600,6 +659,7 @@ mod tests {
         ScrapeView {
             data_age: Some(Duration::from_secs(age)),
             cooldown: None,
+            process: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod genesys;
 pub mod logging;
 pub mod model;
 pub mod pipeline;
+pub mod process;
 pub mod server;
 pub mod simulator;
 pub mod telemetry;

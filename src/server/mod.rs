@@ -367,6 +367,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
     let view = ScrapeView {
         data_age: snapshot.as_ref().map(|s| s.age()),
         cooldown: state.cache.source().cooldown(),
+        process: crate::process::read(),
     };
     let chunks = render(
         format,
