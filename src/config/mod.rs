@@ -55,7 +55,8 @@ pub struct Cli {
     )]
     pub telemetry_path: String,
 
-    /// Path to a web configuration file (TLS and basic auth, exporter-toolkit format).
+    /// Path to a web configuration file (TLS and basic auth, exporter-toolkit format);
+    /// changes to it and to the files it names take effect without a restart.
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<PathBuf>,
 
@@ -88,8 +89,9 @@ pub struct Cli {
     )]
     pub client_id: Option<String>,
 
-    /// File holding the OAuth client secret (trailing newline ignored). Alternatively set
-    /// the environment variable GENESYS_CLIENT_SECRET to the secret itself. Required unless --demo.
+    /// File holding the OAuth client secret (trailing newline ignored), read again for every
+    /// token request. Alternatively set the environment variable GENESYS_CLIENT_SECRET to the
+    /// secret itself. Required unless --demo.
     #[arg(long = "genesys.client-secret-file", value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
 
