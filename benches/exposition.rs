@@ -15,6 +15,7 @@ const VIEW: ScrapeView = ScrapeView {
     data_age: Some(Duration::from_secs(5)),
     cooldown: None,
     process: None,
+    web_config: None,
 };
 
 fn exposition(c: &mut Criterion) {

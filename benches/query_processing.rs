@@ -138,6 +138,7 @@ const VIEW: ScrapeView = ScrapeView {
     data_age: Some(Duration::from_secs(1)),
     cooldown: None,
     process: None,
+    web_config: None,
 };
 
 fn exporter(pages: &[Bytes], own: &OwnSeries, telemetry: &Telemetry) -> Vec<Bytes> {

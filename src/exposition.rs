@@ -23,6 +23,7 @@ use prometheus_client::registry::Registry;
 use crate::cache::Snapshot;
 use crate::model::Figures;
 use crate::process::ProcessStats;
+use crate::server::reload::ReloadStatus;
 use crate::telemetry::{Telemetry, TelemetryState};
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -87,6 +88,8 @@ pub struct ScrapeView {
     pub cooldown: Option<Duration>,
     /// The process' own figures; `None` where they cannot be read.
     pub process: Option<ProcessStats>,
+    /// How following `--web.config.file` goes; `None` without one.
+    pub web_config: Option<ReloadStatus>,
 }
 
 /// The exporter's own series that depend on telemetry alone, kept encoded per
@@ -456,6 +459,20 @@ impl Collector for ClockSeries {
             "Seconds until the exporter calls the API again after a 429; 0 when none.",
             view.cooldown.map_or(0.0, |d| d.as_secs_f64()),
         )?;
+        if let Some(web) = view.web_config {
+            gauge(
+                &mut e,
+                "genesys_eventbridge_web_config_last_reload_successful",
+                "1 when the web configuration file in force is the one on disk, 0 while a change to it is refused.",
+                f64::from(u8::from(web.successful)),
+            )?;
+            gauge(
+                &mut e,
+                "genesys_eventbridge_web_config_last_reload_success_timestamp_seconds",
+                "Unix time the web configuration in force was loaded.",
+                unix_seconds(web.last_success),
+            )?;
+        }
         let Some(p) = view.process else {
             return Ok(());
         };
@@ -660,6 +677,7 @@ mod tests {
             data_age: Some(Duration::from_secs(age)),
             cooldown: None,
             process: None,
+            web_config: None,
         }
     }
 

@@ -61,10 +61,13 @@ extendedKeyUsage = clientAuth
 fn pki() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        // Inside the target folder, made anew by each run of this binary.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webconfig");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        // Inside the target folder (cargo clean removes it), one per run so
+        // that runs side by side do not share certificates.
+        let dir = tempfile::Builder::new()
+            .prefix("webconfig-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap()
+            .keep();
         std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).unwrap();
         let openssl = |args: &[&str]| -> Option<()> {
             let out = tool("openssl", args, &dir)?;
@@ -526,15 +529,39 @@ async fn changed_users_and_a_rotated_certificate_take_effect_without_a_restart()
     // The old CA no longer vouches for what is served (curl: 60).
     assert_eq!(curl(pki, url.clone(), &new).await.unwrap().exit, 60);
 
-    // Turning TLS off, or dropping the users, is refused while running.
+    // Turning TLS off, dropping the users or changing what is asked of
+    // clients is refused while running: the metric says so, the running
+    // configuration stays, and taking the change back clears it.
+    let metrics = https(&exp, "/metrics");
+    let reloaded = |value: f64| {
+        move |a: &Answer| {
+            sample(
+                &a.body,
+                "genesys_eventbridge_web_config_last_reload_successful",
+                &[],
+            ) == Some(value)
+        }
+    };
     let users_only = config("p", "new").replace(tls, "");
-    for refused in [users_only.as_str(), tls] {
+    let client_certs = config("p", "new").replace(
+        tls,
+        &format!("{tls}  client_ca_file: ca.crt\n  client_auth_type: VerifyClientCertIfGiven\n"),
+    );
+    let good = std::fs::read(pki.join("rotation.yml")).unwrap();
+    for refused in [users_only.as_str(), tls, client_certs.as_str()] {
         std::fs::write(pki.join("rotation.yml"), refused).unwrap();
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        let still = curl(pki, url.clone(), &["--cacert", "rogue-ca.crt"])
+        let answer = until(pki, &metrics, &rotated, reloaded(0.0)).await;
+        assert!(reloaded(0.0)(&answer), "not refused: {refused}");
+        let anonymous = curl(pki, url.clone(), &["--cacert", "rogue-ca.crt"])
             .await
             .unwrap();
-        assert_eq!(still.status, 401, "{refused}: {}", still.stderr);
+        assert_eq!(anonymous.status, 401, "{refused}: {}", anonymous.stderr);
+        std::fs::write(pki.join("rotation.yml"), &good).unwrap();
+        let answer = until(pki, &metrics, &rotated, reloaded(1.0)).await;
+        assert!(
+            reloaded(1.0)(&answer),
+            "still refused after taking back {refused}"
+        );
     }
     exp.stop().await;
 }
@@ -568,9 +595,31 @@ async fn a_removed_user_is_refused_on_a_connection_kept_alive() {
     };
     assert!(answer(&mut conn).await.starts_with("HTTP/1.1 200"));
     replace(&pki.join("keepalive.yml"), users(&["q"]).as_bytes());
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // In force once new connections are refused.
+    let healthy = format!("http://{}/-/healthy", exp.addr);
+    let refused = until(pki, &healthy, &["-u", "p:pw"], |a| a.status == 401).await;
+    assert_eq!(refused.status, 401, "the user was never removed");
     let after = answer(&mut conn).await;
     assert!(after.starts_with("HTTP/1.1 401"), "{after}");
+
+    // Switching TLS on needs a restart: plain HTTP goes on being served.
+    let tls = format!("{TLS}{}", users(&["q"]));
+    std::fs::write(pki.join("keepalive.yml"), tls).unwrap();
+    let metrics = format!("http://{}/metrics", exp.addr);
+    let answer = until(pki, &metrics, &["-u", "q:pw"], |a| {
+        sample(
+            &a.body,
+            "genesys_eventbridge_web_config_last_reload_successful",
+            &[],
+        ) == Some(0.0)
+    })
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.stderr);
+    assert!(
+        answer
+            .body
+            .contains("genesys_eventbridge_web_config_last_reload_successful 0")
+    );
     exp.stop().await;
 }
 

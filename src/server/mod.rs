@@ -368,6 +368,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
         data_age: snapshot.as_ref().map(|s| s.age()),
         cooldown: state.cache.source().cooldown(),
         process: crate::process::read(),
+        web_config: state.web.status(),
     };
     let chunks = render(
         format,

@@ -2,10 +2,13 @@
 //! key or CA file it names changes: rotated certificates and changed users
 //! take effect without a restart, as they do in exporters built on the
 //! Prometheus exporter toolkit. A change is read once the files have stayed
-//! the same for one check (never half-written), and one that does not load,
-//! turns TLS on or off, or drops basic auth keeps the running configuration:
-//! a reload never lowers the protection the exporter started with.
+//! the same for one check (never half-written). One that does not load, or
+//! that would lower the protection in force (TLS on or off, users removed,
+//! another `client_auth_type`, a lower `min_version`), is refused and the
+//! running configuration stays.
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -16,37 +19,15 @@ use super::webconfig::{self, WebConfig};
 /// intervals after it is written.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What identifies one version of a file: a rewrite, a rename over it or a
-/// symlink swap (Kubernetes secrets) each change it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Stamp {
-    Present {
-        len: u64,
-        modified: Option<SystemTime>,
-        inode: u64,
-    },
-    Unreadable(std::io::ErrorKind),
-}
+/// One version of a file: a hash of its contents, so that a rewrite is seen
+/// whatever the file system's timestamp resolution (the files are small).
+type Stamp = Result<u64, std::io::ErrorKind>;
 
 fn stamp(path: &Path) -> Stamp {
-    match std::fs::metadata(path) {
-        Ok(m) => Stamp::Present {
-            len: m.len(),
-            modified: m.modified().ok(),
-            inode: inode(&m),
-        },
-        Err(e) => Stamp::Unreadable(e.kind()),
-    }
-}
-
-#[cfg(unix)]
-fn inode(m: &std::fs::Metadata) -> u64 {
-    std::os::unix::fs::MetadataExt::ino(m)
-}
-
-#[cfg(not(unix))]
-fn inode(_: &std::fs::Metadata) -> u64 {
-    0
+    let bytes = std::fs::read(path).map_err(|e| e.kind())?;
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Ok(hasher.finish())
 }
 
 fn stamps(path: &Path, config: &WebConfig) -> Vec<Stamp> {
@@ -54,6 +35,31 @@ fn stamps(path: &Path, config: &WebConfig) -> Vec<Stamp> {
         .chain(config.files.iter().map(PathBuf::as_path))
         .map(stamp)
         .collect()
+}
+
+/// Why `next` may not replace `running` while serving, if it may not.
+fn needs_restart(running: &WebConfig, next: &WebConfig) -> Option<&'static str> {
+    if next.tls.is_some() != running.tls.is_some() {
+        Some("switching TLS on or off needs a restart")
+    } else if next.auth.is_none() && running.auth.is_some() {
+        Some("removing basic_auth_users needs a restart")
+    } else if next.client_auth != running.client_auth {
+        Some("changing client_auth_type needs a restart")
+    } else if next.min_version < running.min_version {
+        Some("lowering min_version needs a restart")
+    } else {
+        None
+    }
+}
+
+/// The outcome of the latest look that found a change, for the exporter's
+/// own metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadStatus {
+    /// False while a change is refused.
+    pub successful: bool,
+    /// When the configuration in force was loaded (at start, or reloaded).
+    pub last_success: SystemTime,
 }
 
 #[derive(Debug)]
@@ -66,6 +72,7 @@ struct Watch {
     /// The last refusal logged, so that a broken file is reported once per
     /// distinct problem, not once per check.
     refused: Option<String>,
+    status: ReloadStatus,
 }
 
 /// The web configuration shared by the server; without a file it never changes.
@@ -94,6 +101,10 @@ impl LiveWebConfig {
                 loaded,
                 pending: None,
                 refused: None,
+                status: ReloadStatus {
+                    successful: true,
+                    last_success: SystemTime::now(),
+                },
             })),
         }
     }
@@ -104,6 +115,12 @@ impl LiveWebConfig {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// `None` without a file.
+    pub fn status(&self) -> Option<ReloadStatus> {
+        let watch = self.watched.as_ref()?;
+        Some(watch.lock().unwrap_or_else(|e| e.into_inner()).status)
     }
 
     /// Looks at the files every [`CHECK_INTERVAL`], for as long as the
@@ -127,7 +144,10 @@ impl LiveWebConfig {
         let running = self.current();
         let seen = stamps(&watch.path, &running);
         if seen == watch.loaded {
+            // Unchanged, or a refused change taken back.
             watch.pending = None;
+            watch.refused = None;
+            watch.status.successful = true;
             return;
         }
         if watch.pending.as_ref() != Some(&seen) {
@@ -136,36 +156,39 @@ impl LiveWebConfig {
             return;
         }
         let refusal = match webconfig::load(&watch.path) {
-            Ok(next) if next.tls.is_some() != running.tls.is_some() => {
-                "switching TLS on or off needs a restart".to_string()
-            }
-            Ok(next) if next.auth.is_none() && running.auth.is_some() => {
-                "removing basic_auth_users needs a restart".to_string()
-            }
-            Ok(next) => {
-                // Stamps taken before reading, so that a write during the
-                // read shows as a change next time; fresh ones only for files
-                // the new version names for the first time.
-                watch.loaded = if next.files == running.files {
-                    seen
-                } else {
-                    stamps(&watch.path, &next)
-                };
-                watch.pending = None;
-                watch.refused = None;
-                tracing::info!(
-                    file = %watch.path.display(),
-                    tls = next.tls.is_some(),
-                    basic_auth = next.auth.is_some(),
-                    "web configuration reloaded"
-                );
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
-                return;
-            }
+            Ok(next) => match needs_restart(&running, &next) {
+                Some(why) => why.to_string(),
+                None => {
+                    // Stamps taken before reading, so that a write during the
+                    // read shows as a change next time; fresh ones only for
+                    // files the new version names for the first time.
+                    watch.loaded = if next.files == running.files {
+                        seen
+                    } else {
+                        stamps(&watch.path, &next)
+                    };
+                    watch.pending = None;
+                    watch.refused = None;
+                    watch.status = ReloadStatus {
+                        successful: true,
+                        last_success: SystemTime::now(),
+                    };
+                    tracing::info!(
+                        file = %watch.path.display(),
+                        tls = next.tls.is_some(),
+                        client_auth = ?next.client_auth,
+                        basic_auth = next.auth.is_some(),
+                        "web configuration reloaded"
+                    );
+                    *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+                    return;
+                }
+            },
             Err(e) => e.to_string(),
         };
         // Still pending: the next check reads the files again, so a fix (or
         // a file the new version names appearing) is picked up.
+        watch.status.successful = false;
         if watch.refused.as_ref() != Some(&refusal) {
             tracing::error!(
                 file = %watch.path.display(),
@@ -238,11 +261,15 @@ mod tests {
         let hash = bcrypt::hash("pw", 4).unwrap();
         std::fs::write(&path, format!("basic_auth_users:\n  p: '{hash}'\n")).unwrap();
         let live = LiveWebConfig::watched(path.clone(), webconfig::load(&path).unwrap());
+        let started = live.status().unwrap();
+        assert!(started.successful);
 
         for (change, why) in [
             ("basic_auth_users:\n  p: not-a-hash\n", "basic_auth_users"),
             ("basic_auth_users: [\n", "basic_auth_users"),
             ("", "removing basic_auth_users"),
+            // A certificate that cannot be read (TLS switched on is refused
+            // too: the tests with certificates show it).
             (
                 "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n",
                 "a.crt",
@@ -253,12 +280,18 @@ mod tests {
             assert!(users(&running).unwrap().contains("\"p\""), "{change}");
             let refusal = refused(&live).unwrap();
             assert!(refusal.contains(why), "{change}: {refusal}");
+            assert!(!live.status().unwrap().successful);
         }
         std::fs::remove_file(&path).unwrap();
         assert!(
             settle(&live).auth.is_some(),
             "a vanished file changes nothing"
         );
+        // Put back as it was loaded: nothing is refused any more.
+        std::fs::write(&path, format!("basic_auth_users:\n  p: '{hash}'\n")).unwrap();
+        tick(&live);
+        assert_eq!(refused(&live), None);
+        assert_eq!(live.status().unwrap(), started);
 
         std::fs::write(&path, format!("basic_auth_users:\n  q: '{hash}'\n")).unwrap();
         let fixed = users(&settle(&live)).unwrap();
@@ -267,11 +300,50 @@ mod tests {
             "{fixed}"
         );
         assert_eq!(refused(&live), None);
+        let reloaded = live.status().unwrap();
+        assert!(reloaded.successful && reloaded.last_success > started.last_success);
+    }
+
+    #[test]
+    fn what_is_asked_of_clients_and_the_lowest_version_may_not_drop() {
+        use super::super::tls::{ClientAuth, TlsVersion};
+        let with = |client_auth, min_version| WebConfig {
+            client_auth: Some(client_auth),
+            min_version: Some(min_version),
+            ..WebConfig::default()
+        };
+        let running = with(ClientAuth::RequireAndVerifyClientCert, TlsVersion::TLS13);
+        let cases = [
+            (
+                ClientAuth::RequireAndVerifyClientCert,
+                TlsVersion::TLS13,
+                None,
+            ),
+            (
+                ClientAuth::NoClientCert,
+                TlsVersion::TLS13,
+                Some("changing client_auth_type needs a restart"),
+            ),
+            (
+                ClientAuth::RequireAndVerifyClientCert,
+                TlsVersion::TLS12,
+                Some("lowering min_version needs a restart"),
+            ),
+        ];
+        for (client_auth, min_version, expected) in cases {
+            let next = with(client_auth, min_version);
+            assert_eq!(needs_restart(&running, &next), expected, "{next:?}");
+        }
+        // Raising the lowest version is fine.
+        let running = with(ClientAuth::NoClientCert, TlsVersion::TLS12);
+        let next = with(ClientAuth::NoClientCert, TlsVersion::TLS13);
+        assert_eq!(needs_restart(&running, &next), None);
     }
 
     #[test]
     fn a_fixed_configuration_is_never_read() {
         let live = LiveWebConfig::fixed(WebConfig::default());
+        assert_eq!(live.status(), None);
         let first = live.current();
         assert!(Arc::ptr_eq(&first, &live.current()));
     }

@@ -94,6 +94,9 @@ pub struct WebConfig {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The certificate, key and CA files read, watched for changes.
     pub files: Vec<PathBuf>,
+    /// With TLS: what is asked of clients, and the lowest version served.
+    pub client_auth: Option<ClientAuth>,
+    pub min_version: Option<TlsVersion>,
 }
 
 /// Terse, and never the TLS configuration itself: it holds the private key.
@@ -104,6 +107,8 @@ impl fmt::Debug for WebConfig {
             .field("auth", &self.auth)
             .field("headers", &self.headers)
             .field("files", &self.files)
+            .field("client_auth", &self.client_auth)
+            .field("min_version", &self.min_version)
             .finish()
     }
 }
@@ -121,7 +126,8 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
     let raw: RawFile = if text.trim().is_empty() {
         RawFile::default()
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| WebConfigError::Yaml(one_line(&e.to_string())))?
+        serde_yaml_ng::from_str(text)
+            .map_err(|e| WebConfigError::Yaml(hide_values(&one_line(&e.to_string()))))?
     };
     if raw.rate_limit.is_some() {
         return Err(WebConfigError::Unsupported("rate_limit"));
@@ -131,6 +137,8 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
         .map(|t| settings(t, dir))
         .transpose()?;
     let files = settings.iter().flat_map(TlsSettings::files).collect();
+    let client_auth = settings.as_ref().map(|s| s.client_auth);
+    let min_version = settings.as_ref().map(|s| s.min_version);
     let tls = settings.map(|s| tls::server_config(&s)).transpose()?;
     let auth = match raw.basic_auth_users {
         Some(users) if !users.is_empty() => Some(Arc::new(BasicAuth::new(users)?)),
@@ -145,7 +153,35 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
         auth,
         headers,
         files,
+        client_auth,
+        min_version,
     })
+}
+
+/// serde quotes the offending value (`invalid type: string "..."`), which
+/// may be a password or a key put in the wrong place: the message keeps the
+/// key, the location and the expected type, and drops quoted values.
+fn hide_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        // Skip to the closing quote, minding escapes.
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => break,
+                _ => {}
+            }
+        }
+        out.push_str("(value hidden)");
+    }
+    out
 }
 
 /// serde's messages can span lines; the exit message is one line.
@@ -372,8 +408,35 @@ mod tests {
         let files = format!("{:?}", [dir.join("c.pem"), dir.join("k.pem")]);
         assert_eq!(
             text,
-            format!("WebConfig {{ tls: true, auth: None, headers: [], files: {files} }}")
+            format!(
+                "WebConfig {{ tls: true, auth: None, headers: [], files: {files}, \
+                 client_auth: Some(NoClientCert), min_version: Some(TLS12) }}"
+            )
         );
+    }
+
+    #[test]
+    fn values_in_syntax_errors_are_hidden() {
+        for (text, hidden) in [
+            ("basic_auth_users: hunter2\n", "hunter2"),
+            (
+                "http_server_config: \"quo\\\"ted, still secret\"\n",
+                "secret",
+            ),
+            (
+                "tls_server_config: \"-----BEGIN PRIVATE KEY-----\"\n",
+                "PRIVATE",
+            ),
+        ] {
+            let e = err(text);
+            assert!(!e.contains(hidden), "{e}");
+            assert!(
+                e.contains("(value hidden)") && e.contains("expected"),
+                "{e}"
+            );
+        }
+        // Names of keys stay: they say what to fix.
+        assert!(err("tls_server_config:\n  cert_fil: x\n").contains("cert_fil"));
     }
 
     #[test]
