@@ -93,6 +93,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
             Some(path) => LiveWebConfig::watched(path.clone(), config.web.clone()),
             None => LiveWebConfig::fixed(config.web.clone()),
         },
+        process: Default::default(),
         limits: config.limits,
     });
 

@@ -34,6 +34,7 @@ pub use webconfig::WebConfig;
 use crate::cache::{SnapshotCache, Source};
 use crate::exposition::{Format, OwnSeries, ScrapeView, render};
 use crate::pipeline::Pipeline;
+use crate::process::ProcessSampler;
 use crate::telemetry::Telemetry;
 
 /// Connections served at once; further ones wait in the listen backlog.
@@ -83,6 +84,8 @@ pub struct AppState {
     pub default_budget: Duration,
     pub ready: AtomicBool,
     pub web: LiveWebConfig,
+    /// The process' own figures, read at most once a second.
+    pub process: ProcessSampler,
     pub limits: ServerLimits,
 }
 
@@ -367,7 +370,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
     let view = ScrapeView {
         data_age: snapshot.as_ref().map(|s| s.age()),
         cooldown: state.cache.source().cooldown(),
-        process: crate::process::read(),
+        process: state.process.get(),
         web_config: state.web.status(),
     };
     let chunks = render(
