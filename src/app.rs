@@ -89,10 +89,10 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         telemetry_path: config.telemetry_path.clone(),
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
-        web: match &config.web_config_file {
+        web: Arc::new(match &config.web_config_file {
             Some(path) => LiveWebConfig::watched(path.clone(), config.web.clone()),
             None => LiveWebConfig::fixed(config.web.clone()),
-        },
+        }),
         process: Default::default(),
         limits: config.limits,
     });

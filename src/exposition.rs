@@ -463,7 +463,7 @@ impl Collector for ClockSeries {
             gauge(
                 &mut e,
                 "genesys_eventbridge_web_config_last_reload_successful",
-                "1 when the web configuration file in force is the one on disk, 0 while a change to it is refused.",
+                "0 while a change to the web configuration file is refused, else 1.",
                 f64::from(u8::from(web.successful)),
             )?;
             gauge(

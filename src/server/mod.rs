@@ -83,7 +83,7 @@ pub struct AppState {
     pub telemetry_path: String,
     pub default_budget: Duration,
     pub ready: AtomicBool,
-    pub web: LiveWebConfig,
+    pub web: Arc<LiveWebConfig>,
     /// The process' own figures, read at most once a second.
     pub process: ProcessSampler,
     pub limits: ServerLimits,
@@ -179,8 +179,7 @@ pub async fn serve(
     drop(tx);
     // A JoinSet, so that the task ends with this future however it ends.
     let mut watcher = tokio::task::JoinSet::new();
-    let web = state.clone();
-    watcher.spawn(async move { web.web.watch().await });
+    watcher.spawn(state.web.clone().watch());
     state.ready.store(true, Ordering::SeqCst);
 
     // Tells connections still in their TLS handshake to give up at shutdown.

@@ -7,34 +7,29 @@
 //! another `client_auth_type`, a lower `min_version`), is refused and the
 //! running configuration stays.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use super::webconfig::{self, WebConfig};
+use super::webconfig::{self, Stamp, WebConfig};
 
 /// How often the files are looked at: a change is in force one to two
 /// intervals after it is written.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// One version of a file: a hash of its contents, so that a rewrite is seen
-/// whatever the file system's timestamp resolution (the files are small).
-type Stamp = Result<u64, std::io::ErrorKind>;
-
-fn stamp(path: &Path) -> Stamp {
-    let bytes = std::fs::read(path).map_err(|e| e.kind())?;
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    Ok(hasher.finish())
+/// The files a configuration was read from, as they are now.
+fn on_disk(config: &WebConfig) -> Vec<Stamp> {
+    config
+        .files
+        .iter()
+        .map(|(path, _)| webconfig::stamp(path))
+        .collect()
 }
 
-fn stamps(path: &Path, config: &WebConfig) -> Vec<Stamp> {
-    std::iter::once(path)
-        .chain(config.files.iter().map(PathBuf::as_path))
-        .map(stamp)
-        .collect()
+/// The same files as they were when read (stamped before reading, so a
+/// write during the load shows as a change).
+fn as_read(config: &WebConfig) -> Vec<Stamp> {
+    config.files.iter().map(|(_, stamp)| *stamp).collect()
 }
 
 /// Why `next` may not replace `running` while serving, if it may not.
@@ -52,8 +47,7 @@ fn needs_restart(running: &WebConfig, next: &WebConfig) -> Option<&'static str> 
     }
 }
 
-/// The outcome of the latest look that found a change, for the exporter's
-/// own metrics.
+/// For the exporter's own metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReloadStatus {
     /// False while a change is refused.
@@ -65,14 +59,11 @@ pub struct ReloadStatus {
 #[derive(Debug)]
 struct Watch {
     path: PathBuf,
-    /// The files as they were when the configuration in force was loaded.
-    loaded: Vec<Stamp>,
     /// The files as last seen changed; read when seen so twice in a row.
     pending: Option<Vec<Stamp>>,
     /// The last refusal logged, so that a broken file is reported once per
     /// distinct problem, not once per check.
     refused: Option<String>,
-    status: ReloadStatus,
 }
 
 /// The web configuration shared by the server; without a file it never changes.
@@ -80,6 +71,8 @@ struct Watch {
 pub struct LiveWebConfig {
     current: RwLock<Arc<WebConfig>>,
     watched: Option<Mutex<Watch>>,
+    /// Apart from the watch, so that a scrape never waits for a check.
+    status: Option<Mutex<ReloadStatus>>,
 }
 
 impl LiveWebConfig {
@@ -88,23 +81,22 @@ impl LiveWebConfig {
         LiveWebConfig {
             current: RwLock::new(Arc::new(config)),
             watched: None,
+            status: None,
         }
     }
 
     /// `config` as loaded from `path` at start; watched from now on.
     pub fn watched(path: PathBuf, config: WebConfig) -> LiveWebConfig {
-        let loaded = stamps(&path, &config);
         LiveWebConfig {
             current: RwLock::new(Arc::new(config)),
             watched: Some(Mutex::new(Watch {
                 path,
-                loaded,
                 pending: None,
                 refused: None,
-                status: ReloadStatus {
-                    successful: true,
-                    last_success: SystemTime::now(),
-                },
+            })),
+            status: Some(Mutex::new(ReloadStatus {
+                successful: true,
+                last_success: SystemTime::now(),
             })),
         }
     }
@@ -119,13 +111,21 @@ impl LiveWebConfig {
 
     /// `None` without a file.
     pub fn status(&self) -> Option<ReloadStatus> {
-        let watch = self.watched.as_ref()?;
-        Some(watch.lock().unwrap_or_else(|e| e.into_inner()).status)
+        let status = self.status.as_ref()?;
+        Some(*status.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn set_status(&self, change: impl FnOnce(&mut ReloadStatus)) {
+        if let Some(status) = &self.status {
+            change(&mut status.lock().unwrap_or_else(|e| e.into_inner()));
+        }
     }
 
     /// Looks at the files every [`CHECK_INTERVAL`], for as long as the
-    /// server runs (it aborts the task); returns at once with no file.
-    pub async fn watch(&self) {
+    /// server runs (it aborts the task); returns at once with no file. The
+    /// looks read files and may build a TLS configuration: they run on the
+    /// blocking pool, not on the workers that serve scrapes.
+    pub async fn watch(self: Arc<Self>) {
         if self.watched.is_none() {
             return;
         }
@@ -134,7 +134,8 @@ impl LiveWebConfig {
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            self.check();
+            let me = self.clone();
+            let _ = tokio::task::spawn_blocking(move || me.check()).await;
         }
     }
 
@@ -142,12 +143,12 @@ impl LiveWebConfig {
         let Some(watch) = &self.watched else { return };
         let mut watch = watch.lock().unwrap_or_else(|e| e.into_inner());
         let running = self.current();
-        let seen = stamps(&watch.path, &running);
-        if seen == watch.loaded {
+        let seen = on_disk(&running);
+        if seen == as_read(&running) {
             // Unchanged, or a refused change taken back.
             watch.pending = None;
             watch.refused = None;
-            watch.status.successful = true;
+            self.set_status(|s| s.successful = true);
             return;
         }
         if watch.pending.as_ref() != Some(&seen) {
@@ -159,20 +160,14 @@ impl LiveWebConfig {
             Ok(next) => match needs_restart(&running, &next) {
                 Some(why) => why.to_string(),
                 None => {
-                    // Stamps taken before reading, so that a write during the
-                    // read shows as a change next time; fresh ones only for
-                    // files the new version names for the first time.
-                    watch.loaded = if next.files == running.files {
-                        seen
-                    } else {
-                        stamps(&watch.path, &next)
-                    };
                     watch.pending = None;
                     watch.refused = None;
-                    watch.status = ReloadStatus {
-                        successful: true,
-                        last_success: SystemTime::now(),
-                    };
+                    self.set_status(|s| {
+                        *s = ReloadStatus {
+                            successful: true,
+                            last_success: SystemTime::now(),
+                        }
+                    });
                     tracing::info!(
                         file = %watch.path.display(),
                         tls = next.tls.is_some(),
@@ -188,7 +183,7 @@ impl LiveWebConfig {
         };
         // Still pending: the next check reads the files again, so a fix (or
         // a file the new version names appearing) is picked up.
-        watch.status.successful = false;
+        self.set_status(|s| s.successful = false);
         if watch.refused.as_ref() != Some(&refusal) {
             tracing::error!(
                 file = %watch.path.display(),
@@ -338,6 +333,19 @@ mod tests {
         let running = with(ClientAuth::NoClientCert, TlsVersion::TLS12);
         let next = with(ClientAuth::NoClientCert, TlsVersion::TLS13);
         assert_eq!(needs_restart(&running, &next), None);
+    }
+
+    #[test]
+    fn a_change_made_between_the_load_at_start_and_the_watch_is_seen() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("web.yml");
+        let hash = bcrypt::hash("pw", 4).unwrap();
+        std::fs::write(&path, "").unwrap();
+        let loaded = webconfig::load(&path).unwrap();
+        std::fs::write(&path, format!("basic_auth_users:\n  p: '{hash}'\n")).unwrap();
+        let live = LiveWebConfig::watched(path, loaded);
+        assert!(live.current().auth.is_none());
+        assert!(users(&settle(&live)).unwrap().contains("\"p\""));
     }
 
     #[test]

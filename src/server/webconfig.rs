@@ -5,7 +5,9 @@
 //! instead of serving less protection than asked for.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,9 +17,13 @@ use serde::Deserialize;
 use super::auth::{AuthError, BasicAuth};
 use super::tls::{self, ClientAuth, Pem, TlsError, TlsSettings, TlsVersion};
 
-// The serde names appear in messages such as "expected struct tls_server_config".
+// `expecting` words messages such as "invalid type: integer, expected a
+// mapping of tls_server_config settings" (serde would name the Rust type).
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename = "web configuration")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of web configuration settings"
+)]
 struct RawFile {
     tls_server_config: Option<RawTls>,
     http_server_config: Option<RawHttp>,
@@ -28,7 +34,10 @@ struct RawFile {
 
 // No Debug: `key` may hold a private key.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename = "tls_server_config")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of tls_server_config settings"
+)]
 struct RawTls {
     cert: Option<String>,
     key: Option<String>,
@@ -47,7 +56,10 @@ struct RawTls {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename = "http_server_config")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping of http_server_config settings"
+)]
 struct RawHttp {
     /// Accepted for compatibility; HTTP/1.1 is served either way.
     #[allow(dead_code)]
@@ -92,8 +104,9 @@ pub struct WebConfig {
     pub auth: Option<Arc<BasicAuth>>,
     /// Added to every response.
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// The certificate, key and CA files read, watched for changes.
-    pub files: Vec<PathBuf>,
+    /// The files read (the configuration file itself first, when loaded from
+    /// one; then certificate, key and CA files), each with its stamp as read.
+    pub files: Vec<(PathBuf, Stamp)>,
     /// With TLS: what is asked of clients, and the lowest version served.
     pub client_auth: Option<ClientAuth>,
     pub min_version: Option<TlsVersion>,
@@ -113,13 +126,38 @@ impl fmt::Debug for WebConfig {
     }
 }
 
+/// One version of a file: a hash of its contents, so that a rewrite is seen
+/// whatever the file system's timestamp resolution (the files are small).
+pub type Stamp = Result<u64, std::io::ErrorKind>;
+
+/// The stamp of a file as it is now.
+pub fn stamp(path: &Path) -> Stamp {
+    std::fs::read(path).map(|b| hash(&b)).map_err(|e| e.kind())
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Reads and validates the file; the error names what is wrong, the caller
 /// adds the path.
 pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
-    let text = std::fs::read_to_string(path).map_err(WebConfigError::Read)?;
+    let bytes = std::fs::read(path).map_err(WebConfigError::Read)?;
+    // The stamp of the very bytes parsed: a write after this read is a change.
+    let read = hash(&bytes);
+    let text = String::from_utf8(bytes).map_err(|_| {
+        WebConfigError::Read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
     // Relative paths in the file are relative to the file's folder.
     let dir = path.parent().unwrap_or(Path::new(""));
-    parse(&text, dir)
+    let mut config = parse(&text, dir)?;
+    config.files.insert(0, (path.to_path_buf(), Ok(read)));
+    Ok(config)
 }
 
 pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
@@ -136,7 +174,15 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
         .tls_server_config
         .map(|t| settings(t, dir))
         .transpose()?;
-    let files = settings.iter().flat_map(TlsSettings::files).collect();
+    // Stamped before they are read: a write in between shows as a change.
+    let files = settings
+        .iter()
+        .flat_map(TlsSettings::files)
+        .map(|path| {
+            let stamp = stamp(&path);
+            (path, stamp)
+        })
+        .collect();
     let client_auth = settings.as_ref().map(|s| s.client_auth);
     let min_version = settings.as_ref().map(|s| s.min_version);
     let tls = settings.map(|s| tls::server_config(&s)).transpose()?;
@@ -158,28 +204,45 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
     })
 }
 
-/// serde quotes the offending value (`invalid type: string "..."`), which
-/// may be a password or a key put in the wrong place: the message keeps the
-/// key, the location and the expected type, and drops quoted values.
+/// serde shows the offending value (``invalid type: string "..."``,
+/// ``integer `...` ``, ``unknown variant `...` ``), which may be a password
+/// or a key put in the wrong place: those values are hidden. Key names
+/// (``unknown field `...` ``), the location and the expected type stay.
 fn hide_values(message: &str) -> String {
+    const VALUES: [(&str, char); 6] = [
+        ("string \"", '"'),
+        ("integer `", '`'),
+        ("floating point `", '`'),
+        ("boolean `", '`'),
+        ("character `", '`'),
+        ("unknown variant `", '`'),
+    ];
     let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            out.push(c);
-            continue;
-        }
-        // Skip to the closing quote, minding escapes.
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => {
-                    chars.next();
+    let mut rest = message;
+    'scan: while !rest.is_empty() {
+        for (prefix, close) in VALUES {
+            let Some(after) = rest.strip_prefix(prefix) else {
+                continue;
+            };
+            // The value ends at the first unescaped closing delimiter; with
+            // none, this is not a quoted value and is left as it is.
+            let mut escaped = false;
+            for (at, c) in after.char_indices() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    c if c == close && !escaped => {
+                        out.push_str(&prefix[..prefix.len() - 1]);
+                        out.push_str("(value hidden)");
+                        rest = &after[at + c.len_utf8()..];
+                        continue 'scan;
+                    }
+                    _ => escaped = false,
                 }
-                '"' => break,
-                _ => {}
             }
         }
-        out.push_str("(value hidden)");
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
@@ -257,7 +320,7 @@ fn headers(
         }
         if !allowed.is_empty() && !allowed.iter().any(|a| a.eq_ignore_ascii_case(value.trim())) {
             return Err(error(format!(
-                "{value:?} is not one of {}",
+                "the value is not one of {}",
                 allowed.join(", ")
             )));
         }
@@ -344,8 +407,10 @@ mod tests {
         let e = err("tls_server_config:\n  cert: x\n  key: y\n  min_version: TLS11\n");
         assert!(e.contains("min_version: TLS11 is not supported"), "{e}");
         let e = err("tls_server_config:\n  cert: x\n  key: y\n  client_auth_type: Always\n");
+        // The value is not repeated (it could be anything); the choices are.
         assert!(
-            e.contains("Always") && e.contains("RequireAndVerifyClientCert"),
+            e.contains("unknown variant (value hidden)")
+                && e.contains("RequireAndVerifyClientCert"),
             "{e}"
         );
     }
@@ -366,7 +431,8 @@ mod tests {
         );
         let e = err("http_server_config:\n  headers:\n    X-Frame-Options: allow\n");
         assert!(
-            e.contains("\"allow\" is not one of deny, sameorigin"),
+            e.contains("X-Frame-Options: the value is not one of deny, sameorigin")
+                && !e.contains("allow\""),
             "{e}"
         );
         let e = err("http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\nb\"\n");
@@ -405,14 +471,12 @@ mod tests {
         )
         .unwrap();
         let text = format!("{c:?}");
-        let files = format!("{:?}", [dir.join("c.pem"), dir.join("k.pem")]);
-        assert_eq!(
-            text,
-            format!(
-                "WebConfig {{ tls: true, auth: None, headers: [], files: {files}, \
-                 client_auth: Some(NoClientCert), min_version: Some(TLS12) }}"
-            )
-        );
+        assert!(text.starts_with("WebConfig { tls: true, auth: None, headers: [], files: [("));
+        assert!(text.ends_with("client_auth: Some(NoClientCert), min_version: Some(TLS12) }"));
+        let key = std::fs::read_to_string(dir.join("k.pem")).unwrap();
+        for line in key.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!text.contains(line), "{text}");
+        }
     }
 
     #[test]
@@ -427,16 +491,29 @@ mod tests {
                 "tls_server_config: \"-----BEGIN PRIVATE KEY-----\"\n",
                 "PRIVATE",
             ),
+            ("basic_auth_users: 12345678\n", "12345678"),
+            ("basic_auth_users: 1234.5678\n", "1234.5678"),
+            ("basic_auth_users: true\n", "true"),
+            (
+                "tls_server_config:\n  client_auth_type: hunter2\n",
+                "hunter2",
+            ),
+            ("tls_server_config:\n  min_version: hunter2\n", "hunter2"),
         ] {
             let e = err(text);
             assert!(!e.contains(hidden), "{e}");
-            assert!(
-                e.contains("(value hidden)") && e.contains("expected"),
-                "{e}"
-            );
+            assert!(e.contains("(value hidden)") && e.contains("line"), "{e}");
         }
-        // Names of keys stay: they say what to fix.
-        assert!(err("tls_server_config:\n  cert_fil: x\n").contains("cert_fil"));
+        // Key names stay, quotes in them included: they say what to fix.
+        let e = err("tls_server_config:\n  cert_fil: x\n");
+        assert!(e.contains("unknown field `cert_fil`"), "{e}");
+        let e = err("tls_server_config:\n  ce\"rt: x\n");
+        assert!(
+            e.contains("unknown field `ce\"rt`") && e.contains("line 2"),
+            "{e}"
+        );
+        let e = err("basic_auth_users:\n  al\"ice: [x]\n");
+        assert!(e.contains("al\"ice") && e.contains("line 2"), "{e}");
     }
 
     #[test]
