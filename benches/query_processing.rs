@@ -20,14 +20,12 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use genesys_cloud_simulator::{DEFAULT_QUERY_PATH, RowSource, SimConfig, Simulator, org_rows};
 use genesys_eventbridge_exporter::cache::Snapshot;
 use genesys_eventbridge_exporter::exposition::{Format, OwnSeries, ScrapeView, render};
 use genesys_eventbridge_exporter::genesys::request::QueryBody;
 use genesys_eventbridge_exporter::genesys::response::Page;
 use genesys_eventbridge_exporter::model;
-use genesys_eventbridge_exporter::simulator::{
-    DEFAULT_QUERY_PATH, RowSource, SimConfig, Simulator, org_rows,
-};
 use genesys_eventbridge_exporter::telemetry::Telemetry;
 
 mod common;

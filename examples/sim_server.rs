@@ -26,7 +26,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use genesys_eventbridge_exporter::simulator::{
+use genesys_cloud_simulator::{
     DEFAULT_QUERY_PATH, Fault, RowSource, SimConfig, Simulator, org_rows,
 };
 

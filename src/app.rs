@@ -13,8 +13,8 @@ use crate::config::{ClientSecret, Config, Endpoints, Secret, Upstream};
 use crate::genesys::GenesysClient;
 use crate::pipeline::Pipeline;
 use crate::server::{self, AppState, BindError, LiveWebConfig};
-use crate::simulator::{SimConfig, Simulator};
 use crate::telemetry::Telemetry;
+use genesys_cloud_simulator::{SimConfig, Simulator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -16,5 +16,4 @@ pub mod model;
 pub mod pipeline;
 pub mod process;
 pub mod server;
-pub mod simulator;
 pub mod telemetry;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use genesys_eventbridge_exporter::simulator::Fault;
+use genesys_cloud_simulator::Fault;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use genesys_eventbridge_exporter::simulator::{
+use genesys_cloud_simulator::{
     DEFAULT_QUERY_PATH, Fault, PagingMode, RowSource, SimConfig, Simulator,
 };
 use reqwest::{Client, Response, StatusCode};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::*;
-use genesys_eventbridge_exporter::simulator::{Fault, PagingMode};
+use genesys_cloud_simulator::{Fault, PagingMode};
 use serde_json::{Value, json};
 
 const PRIMARY: &str = "eventbridge-consumer-primary";

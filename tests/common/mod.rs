@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use genesys_cloud_simulator::{RowSource, SimConfig, Simulator};
 use genesys_eventbridge_exporter::app::{self, Running};
 use genesys_eventbridge_exporter::config::{Cli, Config};
-use genesys_eventbridge_exporter::simulator::{RowSource, SimConfig, Simulator};
 use serde_json::{Value, json};
 
 pub const CLIENT_ID: &str = "test-client";
