@@ -12,8 +12,9 @@ use crate::cache::SnapshotCache;
 use crate::config::{ClientSecret, Config, Endpoints, Secret, Upstream};
 use crate::genesys::GenesysClient;
 use crate::pipeline::Pipeline;
-use crate::server::{self, AppState, BindError, LiveWebConfig};
+use crate::server::{self, AppState, BindError};
 use crate::telemetry::Telemetry;
+use crate::web::{self, LiveWebConfig};
 use genesys_cloud_simulator::{SimConfig, Simulator};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +91,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
         web: Arc::new(match &config.web_config_file {
-            Some(path) => LiveWebConfig::watched(path.clone(), config.web.clone()),
+            Some(path) => web::live::watched(path.clone(), config.web.clone()),
             None => LiveWebConfig::fixed(config.web.clone()),
         }),
         process: Default::default(),

@@ -95,7 +95,7 @@ impl Transitions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Thresholds;
+    use crate::model::Thresholds;
     use std::time::Duration;
 
     fn group(name: &str, exceeded: bool, missing: bool) -> GroupFigures {

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::budget::{FINISH_GRACE, query_budget};
 use crate::model::Figures;
 
 /// The figures of one successful query, with their encodings made on first use.
@@ -46,25 +47,6 @@ pub trait Source: Send + Sync + 'static {
 
     /// Time left in a cooldown during which no query may start.
     fn cooldown(&self) -> Option<Duration>;
-}
-
-/// Most of the scrape's budget that is kept back from the query.
-const FINISH_MARGIN_MAX: Duration = Duration::from_millis(200);
-
-/// How long a scrape whose wait ran out still waits for a query whose own
-/// deadline has passed too. That happens when the machine did not run the
-/// process for a while: both timers have expired when it runs again, and
-/// the scrape could otherwise answer before the query has recorded that it
-/// gave up. Such a query is finishing; it only needs to be run.
-const FINISH_GRACE: Duration = Duration::from_millis(100);
-
-/// The time a query started by a scrape with `budget` may take. The query
-/// must give up a little before the scrape stops waiting for it: were both to
-/// end at the same instant, the scrape could answer before the failure is
-/// recorded and report the outcome of the query before (`up 1` while the API
-/// hangs). A tenth of the budget, at most 200 ms, is kept back for that.
-pub fn query_budget(budget: Duration) -> Duration {
-    budget.saturating_sub((budget / 10).min(FINISH_MARGIN_MAX))
 }
 
 pub struct SnapshotCache<S> {
@@ -303,10 +285,6 @@ mod tests {
             "the query ended before the scrape answered"
         );
         assert_eq!(started.elapsed(), Duration::from_millis(2300));
-        assert_eq!(
-            query_budget(Duration::from_millis(500)),
-            Duration::from_millis(450)
-        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -23,8 +23,8 @@ use prometheus_client::registry::Registry;
 use crate::cache::Snapshot;
 use crate::model::Figures;
 use crate::process::ProcessStats;
-use crate::server::reload::ReloadStatus;
 use crate::telemetry::{Telemetry, TelemetryState};
+use crate::web::ReloadStatus;
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -945,21 +945,21 @@ mod tests {
                 ["x", "y\"z", "w"]
                     .iter()
                     .enumerate()
-                    .map(move |(j, event_type)| crate::genesys::RawRow::Object {
-                        consumer_group: crate::genesys::Field::Value(group.to_string()),
-                        event_type: crate::genesys::Field::Value(event_type.to_string()),
-                        event_count: crate::genesys::Field::Value((i * 7 + j) as f64),
-                        processing_latency: crate::genesys::Field::Value(
+                    .map(move |(j, event_type)| crate::model::RawRow::Object {
+                        consumer_group: crate::model::Field::Value(group.to_string()),
+                        event_type: crate::model::Field::Value(event_type.to_string()),
+                        event_count: crate::model::Field::Value((i * 7 + j) as f64),
+                        processing_latency: crate::model::Field::Value(
                             (i * 1000 + j * 37) as f64 + 0.25,
                         ),
                     })
             })
             .collect::<Vec<_>>();
-        let thresholds = crate::config::Thresholds {
+        let thresholds = crate::model::Thresholds {
             max_lag: Duration::from_secs(30),
             max_processing_latency: Duration::from_millis(500),
         };
-        let configured = [crate::config::GroupConfig {
+        let configured = [crate::model::GroupSpec {
             name: "missing \"one\"".into(),
             thresholds,
         }];

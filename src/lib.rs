@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod budget;
 pub mod cache;
 pub mod config;
 pub mod exposition;
@@ -17,3 +18,4 @@ pub mod pipeline;
 pub mod process;
 pub mod server;
 pub mod telemetry;
+pub mod web;

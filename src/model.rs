@@ -4,8 +4,52 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use crate::config::{GroupConfig, Thresholds};
-use crate::genesys::{Field, RawRow};
+/// The thresholds a group is held to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub max_lag: Duration,
+    pub max_processing_latency: Duration,
+}
+
+/// A configured consumer group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSpec {
+    pub name: String,
+    pub thresholds: Thresholds,
+}
+
+/// One field of a row as it arrived.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Field<T> {
+    #[default]
+    Missing,
+    Null,
+    WrongType,
+    Value(T),
+}
+
+/// One row as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawRow {
+    NotObject,
+    Object {
+        consumer_group: Field<String>,
+        event_type: Field<String>,
+        event_count: Field<f64>,
+        processing_latency: Field<f64>,
+    },
+}
+
+impl<T> Field<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Missing => Field::Missing,
+            Field::Null => Field::Null,
+            Field::WrongType => Field::WrongType,
+            Field::Value(v) => Field::Value(f(v)),
+        }
+    }
+}
 
 /// A row that passed validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +178,7 @@ pub struct Figures {
 pub fn compute(
     rows: impl IntoIterator<Item = RawRow>,
     window: Duration,
-    configured: &[GroupConfig],
+    configured: &[GroupSpec],
     defaults: Thresholds,
 ) -> Figures {
     let mut invalid: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -297,10 +341,10 @@ mod tests {
         }
     }
 
-    fn configured(names: &[&str]) -> Vec<GroupConfig> {
+    fn configured(names: &[&str]) -> Vec<GroupSpec> {
         names
             .iter()
-            .map(|n| GroupConfig {
+            .map(|n| GroupSpec {
                 name: n.to_string(),
                 thresholds: defaults(),
             })
@@ -563,13 +607,13 @@ mod tests {
             ]
         }
 
-        fn configured() -> impl Strategy<Value = Vec<GroupConfig>> {
+        fn configured() -> impl Strategy<Value = Vec<GroupSpec>> {
             prop::collection::btree_set(prop::sample::select(NAMES.to_vec()), 0..4).prop_map(
                 |names| {
                     names
                         .into_iter()
                         .filter(|n| !n.is_empty())
-                        .map(|n| GroupConfig {
+                        .map(|n| GroupSpec {
                             name: n.to_string(),
                             thresholds: Thresholds {
                                 max_lag: Duration::from_secs(30),

@@ -8,14 +8,14 @@ use tokio::time::Instant;
 
 use crate::audit::Transitions;
 use crate::cache::{Snapshot, Source};
-use crate::config::{GroupConfig, Thresholds};
 use crate::genesys::{GenesysClient, QueryError};
 use crate::model;
+use crate::model::{GroupSpec, Thresholds};
 use crate::telemetry::{LastQuery, QuerySummary, Telemetry};
 
 pub struct Pipeline {
     client: GenesysClient,
-    groups: Vec<GroupConfig>,
+    groups: Vec<GroupSpec>,
     defaults: Thresholds,
     telemetry: Arc<Telemetry>,
     transitions: Mutex<Transitions>,
@@ -24,7 +24,7 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(
         client: GenesysClient,
-        groups: Vec<GroupConfig>,
+        groups: Vec<GroupSpec>,
         defaults: Thresholds,
         telemetry: Arc<Telemetry>,
     ) -> Self {

@@ -3,10 +3,9 @@
 //! pipeline, read by the exposition and the landing page.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
-
-use crate::genesys::FailureReason;
 
 /// Reasons an upstream row is skipped, each exported from the start at 0.
 pub const INVALID_ROW_REASONS: [&str; 5] = [
@@ -16,6 +15,54 @@ pub const INVALID_ROW_REASONS: [&str; 5] = [
     "wrong_type",
     "invalid_value",
 ];
+
+/// The `reason` label of `genesys_eventbridge_query_failures_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureReason {
+    RateLimited,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    Http,
+    Timeout,
+    Connect,
+    Decode,
+    Pagination,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 9] = [
+        FailureReason::RateLimited,
+        FailureReason::Unauthorized,
+        FailureReason::Forbidden,
+        FailureReason::BadRequest,
+        FailureReason::Http,
+        FailureReason::Timeout,
+        FailureReason::Connect,
+        FailureReason::Decode,
+        FailureReason::Pagination,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::RateLimited => "rate_limited",
+            FailureReason::Unauthorized => "unauthorized",
+            FailureReason::Forbidden => "forbidden",
+            FailureReason::BadRequest => "bad_request",
+            FailureReason::Http => "http",
+            FailureReason::Timeout => "timeout",
+            FailureReason::Connect => "connect",
+            FailureReason::Decode => "decode",
+            FailureReason::Pagination => "pagination",
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Which API endpoint a request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

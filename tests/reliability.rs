@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use genesys_cloud_simulator::{Fault, PagingMode, Simulator};
-use genesys_eventbridge_exporter::cache::query_budget;
+use genesys_eventbridge_exporter::budget::query_budget;
 use genesys_eventbridge_exporter::genesys::{
     MAX_BODY_BYTES, MAX_PAGE_ROWS, MAX_QUERY_BYTES, MAX_QUERY_ROWS, max_attempts,
 };

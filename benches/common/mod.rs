@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use genesys_cloud_simulator::org_rows;
-use genesys_eventbridge_exporter::config::Thresholds;
 use genesys_eventbridge_exporter::genesys::RawRow;
+use genesys_eventbridge_exporter::model::Thresholds;
 use genesys_eventbridge_exporter::model::{self, Figures};
 
 pub const WINDOW: Duration = Duration::from_secs(3600);

@@ -15,8 +15,9 @@ use reqwest::Url;
 pub use duration::{format_duration, iso8601, parse_duration};
 pub use secret::{ClientSecret, Secret};
 
-use crate::server::ServerLimits;
-use crate::server::webconfig::{self, WebConfig};
+use crate::model::{GroupSpec, Thresholds};
+use crate::web::ServerLimits;
+use crate::web::config::{self as webconfig, WebConfig};
 
 /// The consumer groups demo mode configures, one per state it shows.
 pub const DEMO_GROUPS: [&str; 3] = [
@@ -187,18 +188,6 @@ impl ConfigError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    pub max_lag: Duration,
-    pub max_processing_latency: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupConfig {
-    pub name: String,
-    pub thresholds: Thresholds,
-}
-
 /// Where queries go and with which credentials.
 #[derive(Debug, Clone)]
 pub enum Upstream {
@@ -245,7 +234,7 @@ pub struct Config {
     pub limits: ServerLimits,
     pub upstream: Upstream,
     /// Configured groups in a stable order; empty means no filter.
-    pub groups: Vec<GroupConfig>,
+    pub groups: Vec<GroupSpec>,
     pub default_thresholds: Thresholds,
     pub query: QueryConfig,
     pub cache: CacheConfig,
@@ -397,7 +386,7 @@ fn merge_groups(
     flags: &[String],
     file: &[file::FileGroup],
     defaults: Thresholds,
-) -> Result<Vec<GroupConfig>, ConfigError> {
+) -> Result<Vec<GroupSpec>, ConfigError> {
     let mut order: Vec<String> = Vec::new();
     let mut by_name: BTreeMap<String, Thresholds> = BTreeMap::new();
     for name in flags {
@@ -422,7 +411,7 @@ fn merge_groups(
     }
     Ok(order
         .into_iter()
-        .map(|name| GroupConfig {
+        .map(|name| GroupSpec {
             thresholds: by_name[&name],
             name,
         })

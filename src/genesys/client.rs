@@ -16,6 +16,7 @@ use super::error::{ApiErrorDetail, QueryError};
 use super::ratelimit::{Cooldown, parse_retry_after};
 use super::request::QueryBody;
 use super::response::{Page, RawRow};
+use crate::budget::{RETRY_MIN_TIME, retry_fits};
 use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
 use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
 
@@ -39,11 +40,6 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
 /// Retries of 5xx answers and transport errors, inside the scrape's budget.
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(2);
-/// A retry is only made with at least this much of the budget left after its
-/// delay. One with less could hardly succeed, and cut short by the deadline
-/// it would report a timeout instead of the error that made it retry.
-const RETRY_MIN_TIME: Duration = Duration::from_millis(100);
-
 fn retry_backoff() -> Backoff {
     Backoff::new(RETRY_BASE, RETRY_MAX, 0.5).expect("constant backoff settings are valid")
 }
@@ -326,7 +322,7 @@ impl GenesysClient {
             };
             let delay = self.retry.delay(attempt);
             attempt += 1;
-            if Instant::now() + delay + RETRY_MIN_TIME >= deadline {
+            if !retry_fits(delay, deadline) {
                 return Err(retryable);
             }
             tracing::warn!(
@@ -438,7 +434,7 @@ fn error_chain(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::query_budget;
+    use crate::budget::query_budget;
 
     #[test]
     fn retries_fit_the_budget() {

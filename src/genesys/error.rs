@@ -6,62 +6,15 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::telemetry::Endpoint;
+pub use crate::telemetry::FailureReason;
 
-/// The `reason` label of `genesys_eventbridge_query_failures_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FailureReason {
-    RateLimited,
-    Unauthorized,
-    Forbidden,
-    BadRequest,
-    Http,
-    Timeout,
-    Connect,
-    Decode,
-    Pagination,
-}
-
-impl FailureReason {
-    pub const ALL: [FailureReason; 9] = [
-        FailureReason::RateLimited,
-        FailureReason::Unauthorized,
-        FailureReason::Forbidden,
-        FailureReason::BadRequest,
-        FailureReason::Http,
-        FailureReason::Timeout,
-        FailureReason::Connect,
-        FailureReason::Decode,
-        FailureReason::Pagination,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureReason::RateLimited => "rate_limited",
-            FailureReason::Unauthorized => "unauthorized",
-            FailureReason::Forbidden => "forbidden",
-            FailureReason::BadRequest => "bad_request",
-            FailureReason::Http => "http",
-            FailureReason::Timeout => "timeout",
-            FailureReason::Connect => "connect",
-            FailureReason::Decode => "decode",
-            FailureReason::Pagination => "pagination",
-        }
-    }
-
-    fn of_status(status: u16) -> FailureReason {
-        match status {
-            401 => FailureReason::Unauthorized,
-            403 => FailureReason::Forbidden,
-            429 => FailureReason::RateLimited,
-            400..=499 => FailureReason::BadRequest,
-            _ => FailureReason::Http,
-        }
-    }
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+fn reason_of_status(status: u16) -> FailureReason {
+    match status {
+        401 => FailureReason::Unauthorized,
+        403 => FailureReason::Forbidden,
+        429 => FailureReason::RateLimited,
+        400..=499 => FailureReason::BadRequest,
+        _ => FailureReason::Http,
     }
 }
 
@@ -177,7 +130,7 @@ pub enum QueryError {
 impl QueryError {
     pub fn reason(&self) -> FailureReason {
         match self {
-            QueryError::Status { status, .. } => FailureReason::of_status(*status),
+            QueryError::Status { status, .. } => reason_of_status(*status),
             QueryError::CoolingDown { .. } => FailureReason::RateLimited,
             QueryError::Timeout { .. } => FailureReason::Timeout,
             QueryError::Transport { .. } => FailureReason::Connect,

@@ -5,6 +5,8 @@
 use std::fmt;
 
 use serde::Deserialize;
+
+pub use crate::model::{Field, RawRow};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Rows one page may hold. The API pages at most 1000 rows; a page of many
@@ -134,28 +136,6 @@ impl<'de> Deserialize<'de> for BoundedRows {
     }
 }
 
-/// One field of a row as it arrived.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Field<T> {
-    #[default]
-    Missing,
-    Null,
-    WrongType,
-    Value(T),
-}
-
-/// One row as it arrived.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RawRow {
-    NotObject,
-    Object {
-        consumer_group: Field<String>,
-        event_type: Field<String>,
-        event_count: Field<f64>,
-        processing_latency: Field<f64>,
-    },
-}
-
 impl<'de> Deserialize<'de> for RawRow {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(RowVisitor)
@@ -223,17 +203,6 @@ impl<'de> Visitor<'de> for RowVisitor {
     }
     fn visit_unit<E>(self) -> Result<RawRow, E> {
         Ok(RawRow::NotObject)
-    }
-}
-
-impl<T> Field<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
-        match self {
-            Field::Missing => Field::Missing,
-            Field::Null => Field::Null,
-            Field::WrongType => Field::WrongType,
-            Field::Value(v) => Field::Value(f(v)),
-        }
     }
 }
 

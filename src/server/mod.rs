@@ -2,12 +2,8 @@
 //! every listen address, with TLS and basic auth from the web configuration
 //! file, connection limits and graceful shutdown.
 
-pub mod auth;
 mod body;
 mod landing;
-pub mod reload;
-pub mod tls;
-pub mod webconfig;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,52 +24,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 pub use body::Chunks;
-pub use reload::LiveWebConfig;
-pub use webconfig::WebConfig;
 
+use crate::budget::scrape_budget;
 use crate::cache::{SnapshotCache, Source};
 use crate::exposition::{Format, OwnSeries, ScrapeView, render};
 use crate::pipeline::Pipeline;
 use crate::process::ProcessSampler;
 use crate::telemetry::Telemetry;
-
-/// Connections served at once; further ones wait in the listen backlog.
-pub const MAX_CONNECTIONS: usize = 256;
-/// A client must send its request headers within this time.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest request head accepted (hyper's minimum buffer).
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// A TLS client must finish its handshake within this time, so that a
-/// silent client cannot hold a connection slot.
-pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long in-flight requests may take to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// Subtracted from Prometheus' scrape timeout, as blackbox_exporter does,
-/// so that the answer arrives before Prometheus gives up.
-const SCRAPE_TIMEOUT_OFFSET: f64 = 0.5;
-
-/// What one client may hold of the server. The defaults are the documented
-/// limits; tests shorten them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerLimits {
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
-    pub max_header_bytes: usize,
-    pub tls_handshake_timeout: Duration,
-    pub shutdown_grace: Duration,
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits {
-            max_connections: MAX_CONNECTIONS,
-            header_read_timeout: HEADER_READ_TIMEOUT,
-            max_header_bytes: MAX_HEADER_BYTES,
-            tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,
-            shutdown_grace: SHUTDOWN_GRACE,
-        }
-    }
-}
+use crate::web::{LiveWebConfig, ServerLimits};
 
 pub struct AppState {
     pub cache: SnapshotCache<Pipeline>,
@@ -179,7 +137,7 @@ pub async fn serve(
     drop(tx);
     // A JoinSet, so that the task ends with this future however it ends.
     let mut watcher = tokio::task::JoinSet::new();
-    watcher.spawn(state.web.clone().watch());
+    watcher.spawn(state.web.clone().follow());
     state.ready.store(true, Ordering::SeqCst);
 
     // Tells connections still in their TLS handshake to give up at shutdown.
@@ -348,16 +306,6 @@ async fn route(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
     }
 }
 
-/// The scrape's time budget: Prometheus' timeout header less a margin, or the default.
-pub fn scrape_budget(header: Option<&str>, default: Duration) -> Duration {
-    header
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(default, |s| {
-            Duration::from_secs_f64((s - SCRAPE_TIMEOUT_OFFSET).clamp(0.1, 3600.0))
-        })
-}
-
 async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     let budget = scrape_budget(
@@ -383,18 +331,4 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
     r.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn budget_follows_the_prometheus_header() {
-        let d = Duration::from_secs(10);
-        assert_eq!(scrape_budget(Some("10"), d), Duration::from_secs_f64(9.5));
-        assert_eq!(scrape_budget(Some("0.3"), d), Duration::from_millis(100));
-        assert_eq!(scrape_budget(Some("junk"), d), d);
-        assert_eq!(scrape_budget(None, d), d);
-    }
 }

@@ -5,9 +5,7 @@
 //! instead of serving less protection than asked for.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::DefaultHasher;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +13,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::auth::{AuthError, BasicAuth};
+use super::follow::{Stamp, hash, stamp};
 use super::tls::{self, ClientAuth, Pem, TlsError, TlsSettings, TlsVersion};
 
 // `expecting` words messages such as "invalid type: integer, expected a
@@ -124,21 +123,6 @@ impl fmt::Debug for WebConfig {
             .field("min_version", &self.min_version)
             .finish()
     }
-}
-
-/// One version of a file: a hash of its contents, so that a rewrite is seen
-/// whatever the file system's timestamp resolution (the files are small).
-pub type Stamp = Result<u64, std::io::ErrorKind>;
-
-/// The stamp of a file as it is now.
-pub fn stamp(path: &Path) -> Stamp {
-    std::fs::read(path).map(|b| hash(&b)).map_err(|e| e.kind())
-}
-
-fn hash(bytes: &[u8]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Reads and validates the file; the error names what is wrong, the caller

@@ -1,0 +1,17 @@
+//! The web layer, below the HTTP server and beside the configuration: the
+//! web configuration file (TLS, basic auth, headers) and its following while
+//! serving, the limits on what a client may hold, and the file-following
+//! mechanism that `--config.file` uses too. It depends on no other module of
+//! the exporter.
+
+pub mod auth;
+pub mod config;
+pub mod follow;
+pub mod limits;
+pub mod live;
+pub mod tls;
+
+pub use config::WebConfig;
+pub use follow::{Followed, Loader, ReloadStatus};
+pub use limits::ServerLimits;
+pub use live::LiveWebConfig;
