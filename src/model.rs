@@ -25,6 +25,8 @@ pub enum Field<T> {
     Missing,
     Null,
     WrongType,
+    /// A string that is valid JSON but no text, such as an unpaired surrogate.
+    Undecodable,
     Value(T),
 }
 
@@ -46,6 +48,7 @@ impl<T> Field<T> {
             Field::Missing => Field::Missing,
             Field::Null => Field::Null,
             Field::WrongType => Field::WrongType,
+            Field::Undecodable => Field::Undecodable,
             Field::Value(v) => Field::Value(f(v)),
         }
     }
@@ -89,6 +92,7 @@ fn field<T>(f: Field<T>, name: &'static str) -> Result<T, InvalidRow> {
         Field::Missing => Err(InvalidRow::MissingField(name)),
         Field::Null => Err(InvalidRow::NullField(name)),
         Field::WrongType => Err(InvalidRow::WrongType(name)),
+        Field::Undecodable => Err(InvalidRow::InvalidValue(name)),
     }
 }
 
@@ -118,8 +122,12 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
         event_count: field(event_count, "eventCount")?,
         processing_latency_ms: field(processing_latency, "processingLatency")?,
     };
-    if row.consumer_group.is_empty() {
+    // An empty label value is no label at all to Prometheus.
+    if row.consumer_group.trim().is_empty() {
         return Err(InvalidRow::InvalidValue("consumerGroup"));
+    }
+    if row.event_type.trim().is_empty() {
+        return Err(InvalidRow::InvalidValue("eventType"));
     }
     // `contains` is false for NaN; the infinities are out of range.
     if !(0.0..=MAX_EVENT_COUNT).contains(&row.event_count) {
@@ -315,8 +323,9 @@ fn group_figures(
         throughput,
         backlog: throughput * mean_latency_seconds,
         missing: false,
+        // The two comparisons the alert rules make.
         exceeded: lag_seconds > thresholds.max_lag.as_secs_f64()
-            || lag_seconds > thresholds.max_processing_latency.as_secs_f64(),
+            || mean_latency_seconds > thresholds.max_processing_latency.as_secs_f64(),
         thresholds,
     }
 }
@@ -399,24 +408,43 @@ mod tests {
     }
 
     #[test]
-    fn exceeded_compares_lag_with_both_thresholds() {
+    fn exceeded_compares_lag_and_mean_latency_as_the_alerts_do() {
+        let exceeded = |rows: Vec<RawRow>| {
+            compute(rows, Duration::from_secs(60), &[], defaults()).groups[0].exceeded
+        };
+        // Mean 0.6 s over the 500 ms latency threshold, lag far under 30 s.
+        assert!(exceeded(vec![row("g", "a", 1.0, 600.0)]));
+        assert!(!exceeded(vec![row("g", "a", 1.0, 400.0)]));
+        // One slow event type among many fast events: the lag (worst, 5 s) is
+        // under 30 s and the mean (about 0.1 s) under 500 ms, so nothing is
+        // exceeded, where comparing the lag with 500 ms said it was.
+        assert!(!exceeded(vec![
+            row("g", "fast", 1000.0, 100.0),
+            row("g", "slow", 1.0, 5000.0)
+        ]));
+        // Lag over 30 s exceeds whatever the mean.
+        assert!(exceeded(vec![
+            row("g", "fast", 100_000.0, 10.0),
+            row("g", "slow", 1.0, 31_000.0)
+        ]));
+    }
+
+    #[test]
+    fn empty_or_blank_names_are_invalid_rows() {
         let f = compute(
-            [row("g", "a", 1.0, 600.0)],
+            [
+                row("g", "", 1.0, 1.0),
+                row("g", "  \t", 1.0, 1.0),
+                row(" ", "e", 1.0, 1.0),
+                row("g", "e", 1.0, 1.0),
+            ],
             Duration::from_secs(60),
             &[],
             defaults(),
         );
-        assert!(
-            f.groups[0].exceeded,
-            "0.6 s is over the 500 ms latency threshold"
-        );
-        let f = compute(
-            [row("g", "a", 1.0, 400.0)],
-            Duration::from_secs(60),
-            &[],
-            defaults(),
-        );
-        assert!(!f.groups[0].exceeded);
+        assert_eq!(f.valid_rows, 1);
+        assert_eq!(f.invalid.get("invalid_value"), Some(&3));
+        assert_eq!(f.series.len(), 1);
     }
 
     #[test]

@@ -270,24 +270,24 @@ macro_rules! skip_compound {
     };
 }
 
+/// A string field, kept as the raw JSON text first: a string that cannot be
+/// decoded (an unpaired surrogate escape such as `"\ud800"`, valid JSON
+/// grammar) would otherwise fail the whole page, where it only makes its
+/// row invalid. Unescaped text, nearly every name, is copied as it stands.
 impl<'de> Deserialize<'de> for Lenient<Text> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Lenient<Text>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
+        Ok(Lenient(match raw.as_bytes().first() {
+            Some(b'"') if !raw.contains('\\') => {
+                Field::Value(Text(raw[1..raw.len() - 1].to_owned()))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Lenient(Field::Value(Text(v.to_owned()))))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Lenient(Field::Value(Text(v))))
-            }
-            wrong_type!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
-            skip_compound!();
-        }
-        d.deserialize_any(V)
+            Some(b'"') => match serde_json::from_str::<String>(raw) {
+                Ok(text) => Field::Value(Text(text)),
+                Err(_) => Field::Undecodable,
+            },
+            Some(b'n') => Field::Null,
+            _ => Field::WrongType,
+        }))
     }
 }
 
@@ -355,6 +355,41 @@ mod tests {
         );
         assert_eq!(page.rows[1], RawRow::NotObject);
         assert_eq!(page.rows[2], RawRow::NotObject);
+    }
+
+    #[test]
+    fn an_undecodable_string_spoils_its_row_not_the_page() {
+        let body = br#"{"rows":[
+            {"consumerGroup":"a","eventType":"x","eventCount":1,"processingLatency":2},
+            {"consumerGroup":"b\ud800","eventType":"x","eventCount":1,"processingLatency":2},
+            {"consumerGroup":"c","eventType":"\ud800\u0041","eventCount":1,"processingLatency":2},
+            {"consumerGroup":"d\u00e9\"q","eventType":"x","eventCount":1,"processingLatency":2,"other":"\udfff"}
+        ]}"#;
+        let page: Page = serde_json::from_slice(body).unwrap();
+        let groups: Vec<_> = page
+            .rows
+            .iter()
+            .map(|r| match r {
+                RawRow::Object { consumer_group, .. } => consumer_group.clone(),
+                RawRow::NotObject => Field::Missing,
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                Field::Value("a".into()),
+                Field::Undecodable,
+                Field::Value("c".into()),
+                Field::Value("d\u{e9}\"q".into()),
+            ]
+        );
+        assert!(matches!(
+            &page.rows[2],
+            RawRow::Object {
+                event_type: Field::Undecodable,
+                ..
+            }
+        ));
     }
 
     #[test]
