@@ -14,8 +14,6 @@ mod common;
 const VIEW: ScrapeView = ScrapeView {
     data_age: Some(Duration::from_secs(5)),
     cooldown: None,
-    process: None,
-    web_config: None,
 };
 
 fn exposition(c: &mut Criterion) {

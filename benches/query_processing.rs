@@ -135,8 +135,6 @@ fn decode(pages: &[Bytes]) -> Vec<genesys_eventbridge_exporter::genesys::RawRow>
 const VIEW: ScrapeView = ScrapeView {
     data_age: Some(Duration::from_secs(1)),
     cooldown: None,
-    process: None,
-    web_config: None,
 };
 
 fn exporter(pages: &[Bytes], own: &OwnSeries, telemetry: &Telemetry) -> Vec<Bytes> {

@@ -8,14 +8,13 @@ use std::sync::atomic::AtomicBool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::cache::SnapshotCache;
-use crate::config::{ClientSecret, Config, Endpoints, Secret, Upstream};
-use crate::genesys::GenesysClient;
-use crate::pipeline::Pipeline;
-use crate::server::{self, AppState, BindError};
-use crate::telemetry::Telemetry;
-use crate::web::{self, LiveWebConfig};
 use genesys_cloud_simulator::{SimConfig, Simulator};
+
+use crate::config::{ClientSecret, Config, Endpoints, Secret};
+use crate::orgs::Registry;
+use crate::orgs::reload::{ConfigFile, LoadedConfig};
+use crate::server::{self, AppState, BindError};
+use crate::web::{self, Followed, LiveWebConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -50,45 +49,48 @@ impl Running {
 
 /// Starts everything; the listeners are bound when this returns.
 pub async fn start(config: Config) -> Result<Running, AppError> {
-    let (endpoints, simulator) = match &config.upstream {
-        Upstream::Remote(endpoints) => (endpoints.clone(), None),
-        Upstream::Demo => {
-            let sim_config = SimConfig::demo();
-            let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim_config.clone())
+    let simulator = match config.base.demo {
+        false => None,
+        true => {
+            let sim = Simulator::start(([127, 0, 0, 1], 0).into(), SimConfig::demo())
                 .await
                 .map_err(AppError::Simulator)?;
             sim.record_requests(false);
-            let endpoints = Endpoints {
-                api_url: sim.base_url(),
-                login_url: sim.base_url(),
-                client_id: sim_config.client_id.clone(),
-                client_secret: ClientSecret::Value(Secret::new(sim_config.client_secret.clone())),
-            };
-            tracing::info!(url = %endpoints.api_url, "demo mode: simulated Genesys Cloud started");
-            (endpoints, Some(sim))
+            tracing::info!(url = %sim.base_url(), "demo mode: simulated Genesys Cloud started");
+            Some(sim)
         }
     };
-
-    let telemetry = Arc::new(Telemetry::new());
-    let group_names = config.groups.iter().map(|g| g.name.clone()).collect();
-    let client = GenesysClient::new(
-        &endpoints,
-        config.query.clone(),
-        group_names,
-        telemetry.clone(),
-    )?;
-    let pipeline = Pipeline::new(
-        client,
-        config.groups.clone(),
-        config.default_thresholds,
-        telemetry.clone(),
+    let demo = simulator.as_ref().map(|sim| {
+        let sim_config = SimConfig::demo();
+        Endpoints {
+            api_url: sim.base_url(),
+            login_url: sim.base_url(),
+            client_id: sim_config.client_id,
+            client_secret: ClientSecret::Value(Secret::new(sim_config.client_secret)),
+        }
+    });
+    let registry = Arc::new(Registry::new(demo));
+    registry.apply(&config.orgs)?;
+    let loaded = LoadedConfig::new(
+        config.config_file.as_deref(),
+        config.file.clone(),
+        config.orgs.clone(),
     );
+    let live_config = Arc::new(match &config.config_file {
+        Some(path) => Followed::watched(
+            ConfigFile {
+                path: path.clone(),
+                base: config.base.clone(),
+                registry: registry.clone(),
+            },
+            loaded,
+        ),
+        None => Followed::fixed(loaded),
+    });
     let state = Arc::new(AppState {
-        cache: SnapshotCache::new(pipeline, config.cache.ttl, config.cache.max_stale),
-        telemetry,
-        own_series: Default::default(),
+        registry,
+        config: live_config,
         telemetry_path: config.telemetry_path.clone(),
-        default_budget: config.query.timeout,
         ready: AtomicBool::new(false),
         web: Arc::new(match &config.web_config_file {
             Some(path) => web::live::watched(path.clone(), config.web.clone()),
@@ -116,15 +118,34 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         );
     }
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listeners, state, async {
+    let task = tokio::spawn(server::serve(listeners, state.clone(), async {
         let _ = stopped.await;
     }));
+    tokio::spawn(reload_on_sighup(state));
     Ok(Running {
         addresses,
         simulator,
         stop,
         task,
     })
+}
+
+/// SIGHUP re-reads `--config.file`, as `POST /-/reload` does.
+async fn reload_on_sighup(state: Arc<AppState>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hups.recv().await.is_some() {
+            tracing::info!("SIGHUP received; reloading the configuration file");
+            let config = state.config.clone();
+            let _ = tokio::task::spawn_blocking(move || config.reload()).await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 /// Runs until SIGINT or SIGTERM.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::logging::short;
 use crate::model::{Figures, GroupFigures};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +23,7 @@ impl AuditEvent {
         }
     }
 
-    pub fn log(&self) {
+    pub fn log(&self, org: &str) {
         let event = self.name();
         match self {
             AuditEvent::LagThresholdExceeded(g) | AuditEvent::LagThresholdRecovered(g) => {
@@ -32,8 +33,9 @@ impl AuditEvent {
                     "consumer group lag is back within its thresholds"
                 };
                 tracing::warn!(
+                    org,
                     event,
-                    consumer_group = %g.name,
+                    consumer_group = %short(&g.name),
                     lag_seconds = g.lag_seconds,
                     mean_latency_seconds = g.mean_latency_seconds,
                     max_lag_seconds = g.thresholds.max_lag.as_secs_f64(),
@@ -42,10 +44,10 @@ impl AuditEvent {
                 );
             }
             AuditEvent::ConsumerGroupMissing(name) => {
-                tracing::warn!(event, consumer_group = %name, "configured consumer group returned no rows")
+                tracing::warn!(org, event, consumer_group = %short(name), "configured consumer group returned no rows")
             }
             AuditEvent::ConsumerGroupReturned(name) => {
-                tracing::warn!(event, consumer_group = %name, "consumer group reports rows again")
+                tracing::warn!(org, event, consumer_group = %short(name), "consumer group reports rows again")
             }
         }
     }

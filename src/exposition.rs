@@ -79,17 +79,25 @@ impl Format {
     }
 }
 
-/// Values of the exporter's own series that move with the clock, read at
+/// Values of one organisation's series that move with the clock, read at
 /// scrape time.
 #[derive(Debug, Clone, Copy)]
 pub struct ScrapeView {
     /// Age of the data served; `None` when none is served.
     pub data_age: Option<Duration>,
     pub cooldown: Option<Duration>,
+}
+
+/// The exporter's own series (not any organisation's), read per scrape of
+/// the telemetry path.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExporterView {
     /// The process' own figures; `None` where they cannot be read.
     pub process: Option<ProcessStats>,
     /// How following `--web.config.file` goes; `None` without one.
     pub web_config: Option<ReloadStatus>,
+    /// How following `--config.file` goes; `None` without one.
+    pub config: Option<ReloadStatus>,
 }
 
 /// The exporter's own series that depend on telemetry alone, kept encoded per
@@ -112,21 +120,22 @@ impl OwnSeries {
         }
         let state = telemetry.read();
         let generation = state.generation;
-        let body = Bytes::from(encode(format, ExporterSeries(state)));
+        let body = Bytes::from(encode(format, OrgSeries(state)));
         *slot = Some((generation, body.clone()));
         body
     }
 }
 
-/// The whole response body, as chunks to be sent in order.
-pub fn render(
+/// One organisation's series, as chunks to be sent in order: per query,
+/// clock-driven, and per group (when data is served).
+pub fn render_org(
     format: Format,
     own: &OwnSeries,
     telemetry: &Telemetry,
     view: ScrapeView,
     snapshot: Option<&Snapshot>,
-) -> Vec<Bytes> {
-    let mut chunks = Vec::with_capacity(4);
+    chunks: &mut Vec<Bytes>,
+) {
     chunks.push(own.get(format, telemetry));
     chunks.push(Bytes::from(encode(format, ClockSeries(view))));
     if let Some(snapshot) = snapshot {
@@ -134,9 +143,32 @@ pub fn render(
             .get_or_init(|| Bytes::from(encode_groups(format, &snapshot.figures)));
         chunks.push(body.clone());
     }
+}
+
+/// The exporter's own series.
+pub fn render_exporter(format: Format, view: ExporterView, chunks: &mut Vec<Bytes>) {
+    chunks.push(Bytes::from(encode(format, ExporterSeries(view))));
+}
+
+/// Ends a body: OpenMetrics closes with `# EOF`.
+pub fn finish(format: Format, chunks: &mut Vec<Bytes>) {
     if format == Format::OpenMetrics {
         chunks.push(Bytes::from_static(b"# EOF\n"));
     }
+}
+
+/// A whole body of one organisation and the exporter's own series, as the
+/// telemetry path serves it.
+pub fn render(
+    format: Format,
+    own: &OwnSeries,
+    telemetry: &Telemetry,
+    view: ScrapeView,
+    snapshot: Option<&Snapshot>,
+) -> Vec<Bytes> {
+    let mut chunks = Vec::with_capacity(5);
+    render_org(format, own, telemetry, view, snapshot, &mut chunks);
+    finish(format, &mut chunks);
     chunks
 }
 
@@ -459,75 +491,15 @@ impl Collector for ClockSeries {
             "Seconds until the exporter calls the API again after a 429; 0 when none.",
             view.cooldown.map_or(0.0, |d| d.as_secs_f64()),
         )?;
-        if let Some(web) = view.web_config {
-            gauge(
-                &mut e,
-                "genesys_eventbridge_web_config_last_reload_successful",
-                "0 while a change to the web configuration file is refused, else 1.",
-                f64::from(u8::from(web.successful)),
-            )?;
-            gauge(
-                &mut e,
-                "genesys_eventbridge_web_config_last_reload_success_timestamp_seconds",
-                "Unix time the web configuration in force was loaded.",
-                unix_seconds(web.last_success),
-            )?;
-        }
-        let Some(p) = view.process else {
-            return Ok(());
-        };
-        // Names and HELP as in the Prometheus client libraries.
-        counter(
-            &mut e,
-            "process_cpu_seconds",
-            "Total user and system CPU time spent in seconds.",
-            p.cpu_seconds,
-        )?;
-        for (name, help, value) in [
-            (
-                "process_resident_memory_bytes",
-                "Resident memory size in bytes.",
-                Some(p.resident_memory_bytes as f64),
-            ),
-            (
-                "process_virtual_memory_bytes",
-                "Virtual memory size in bytes.",
-                Some(p.virtual_memory_bytes as f64),
-            ),
-            (
-                "process_start_time_seconds",
-                "Start time of the process since unix epoch in seconds.",
-                Some(p.start_time_seconds),
-            ),
-            (
-                "process_threads",
-                "Number of OS threads in the process.",
-                Some(p.threads as f64),
-            ),
-            (
-                "process_open_fds",
-                "Number of open file descriptors.",
-                p.open_fds.map(|n| n as f64),
-            ),
-            (
-                "process_max_fds",
-                "Maximum number of open file descriptors.",
-                p.max_fds.map(|n| n as f64),
-            ),
-        ] {
-            if let Some(v) = value {
-                gauge(&mut e, name, help, v)?;
-            }
-        }
         Ok(())
     }
 }
 
-/// The exporter's own series that depend on telemetry alone.
+/// One organisation's series that depend on its telemetry alone.
 #[derive(Debug)]
-struct ExporterSeries(TelemetryState);
+struct OrgSeries(TelemetryState);
 
-impl Collector for ExporterSeries {
+impl Collector for OrgSeries {
     fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
         let t = &self.0;
         let up = t.last_query.as_ref().is_some_and(|q| q.outcome.is_ok());
@@ -635,13 +607,98 @@ impl Collector for ExporterSeries {
             "genesys_eventbridge_invalid_rows",
             "Rows of the API response skipped as invalid, by reason.",
             t.invalid_rows.iter().map(|(r, n)| ([("reason", *r)], *n)),
-        )?;
+        )
+    }
+}
+
+/// The exporter's own series: build, process, and the following of its files.
+#[derive(Debug)]
+struct ExporterSeries(ExporterView);
+
+impl Collector for ExporterSeries {
+    fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
+        let view = &self.0;
         gauges(
             &mut e,
             "genesys_eventbridge_exporter_build_info",
             "Build information of the exporter; always 1.",
             [([("version", env!("CARGO_PKG_VERSION"))], 1.0)],
-        )
+        )?;
+        if let Some(config) = view.config {
+            gauge(
+                &mut e,
+                "genesys_eventbridge_config_last_reload_successful",
+                "0 while a change to --config.file is refused, else 1.",
+                f64::from(u8::from(config.successful)),
+            )?;
+            gauge(
+                &mut e,
+                "genesys_eventbridge_config_last_reload_success_timestamp_seconds",
+                "Unix time the configuration file in force was loaded.",
+                unix_seconds(config.last_success),
+            )?;
+        }
+        if let Some(web) = view.web_config {
+            gauge(
+                &mut e,
+                "genesys_eventbridge_web_config_last_reload_successful",
+                "0 while a change to the web configuration file is refused, else 1.",
+                f64::from(u8::from(web.successful)),
+            )?;
+            gauge(
+                &mut e,
+                "genesys_eventbridge_web_config_last_reload_success_timestamp_seconds",
+                "Unix time the web configuration in force was loaded.",
+                unix_seconds(web.last_success),
+            )?;
+        }
+        let Some(p) = view.process else {
+            return Ok(());
+        };
+        // Names and HELP as in the Prometheus client libraries.
+        counter(
+            &mut e,
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds.",
+            p.cpu_seconds,
+        )?;
+        for (name, help, value) in [
+            (
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes.",
+                Some(p.resident_memory_bytes as f64),
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes.",
+                Some(p.virtual_memory_bytes as f64),
+            ),
+            (
+                "process_start_time_seconds",
+                "Start time of the process since unix epoch in seconds.",
+                Some(p.start_time_seconds),
+            ),
+            (
+                "process_threads",
+                "Number of OS threads in the process.",
+                Some(p.threads as f64),
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors.",
+                p.open_fds.map(|n| n as f64),
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+                p.max_fds.map(|n| n as f64),
+            ),
+        ] {
+            if let Some(v) = value {
+                gauge(&mut e, name, help, v)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -676,8 +733,6 @@ mod tests {
         ScrapeView {
             data_age: Some(Duration::from_secs(age)),
             cooldown: None,
-            process: None,
-            web_config: None,
         }
     }
 

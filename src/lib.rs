@@ -14,6 +14,7 @@ pub mod exposition;
 pub mod genesys;
 pub mod logging;
 pub mod model;
+pub mod orgs;
 pub mod pipeline;
 pub mod process;
 pub mod server;

@@ -4,7 +4,35 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{LogFormat, LogLevel};
+use std::borrow::Cow;
+
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+/// Longest name written into a log line whole.
+const SHORT_NAME_CHARS: usize = 80;
+
+/// A name as a log line shows it: an upstream name can be any length, a
+/// log line should not be.
+pub fn short(name: &str) -> Cow<'_, str> {
+    match name.char_indices().nth(SHORT_NAME_CHARS) {
+        None => Cow::Borrowed(name),
+        Some((at, _)) => Cow::Owned(format!("{}…({} bytes)", &name[..at], name.len())),
+    }
+}
 
 fn level(l: LogLevel) -> LevelFilter {
     match l {
@@ -47,4 +75,23 @@ pub fn init(log_level: LogLevel, format: LogFormat) {
     };
     // A second init (tests running the app in-process) keeps the first subscriber.
     let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn long_names_are_shortened() {
+        assert_eq!(
+            short("eventbridge-consumer-primary"),
+            "eventbridge-consumer-primary"
+        );
+        let long = "é".repeat(500);
+        let s = short(&long);
+        assert!(
+            s.starts_with(&"é".repeat(80)) && s.ends_with("…(1000 bytes)"),
+            "{s}"
+        );
+    }
 }

@@ -37,6 +37,21 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if config.check_only {
+        let names: Vec<&str> = config
+            .orgs
+            .flags
+            .iter()
+            .chain(&config.orgs.configured)
+            .map(|o| o.name.as_str())
+            .collect();
+        println!(
+            "{NAME}: configuration is valid: {} organisation(s): {}",
+            names.len(),
+            names.join(", ")
+        );
+        return ExitCode::SUCCESS;
+    }
     logging::init(config.log_level, config.log_format);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

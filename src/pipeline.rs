@@ -9,9 +9,25 @@ use tokio::time::Instant;
 use crate::audit::Transitions;
 use crate::cache::{Snapshot, Source};
 use crate::genesys::{GenesysClient, QueryError};
-use crate::model;
-use crate::model::{GroupSpec, Thresholds};
-use crate::telemetry::{LastQuery, QuerySummary, Telemetry};
+use crate::model::{self, GroupFigures, GroupSpec, Thresholds};
+use crate::telemetry::{LastQuery, QuerySummary, Telemetry, TracedRequest};
+
+/// What `/probe?debug=true` shows of the latest query.
+#[derive(Debug, Clone)]
+pub struct QueryTrace {
+    pub finished_at: SystemTime,
+    pub duration: Duration,
+    pub requests: Vec<TracedRequest>,
+    pub outcome: Result<TracedFigures, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TracedFigures {
+    pub pages: u32,
+    pub rows: usize,
+    pub invalid: std::collections::BTreeMap<&'static str, u64>,
+    pub groups: Vec<GroupFigures>,
+}
 
 pub struct Pipeline {
     client: GenesysClient,
@@ -19,6 +35,8 @@ pub struct Pipeline {
     defaults: Thresholds,
     telemetry: Arc<Telemetry>,
     transitions: Mutex<Transitions>,
+    org: Arc<str>,
+    last_trace: Mutex<Option<Arc<QueryTrace>>>,
 }
 
 impl Pipeline {
@@ -27,6 +45,7 @@ impl Pipeline {
         groups: Vec<GroupSpec>,
         defaults: Thresholds,
         telemetry: Arc<Telemetry>,
+        org: Arc<str>,
     ) -> Self {
         Pipeline {
             client,
@@ -34,13 +53,33 @@ impl Pipeline {
             defaults,
             telemetry,
             transitions: Mutex::new(Transitions::default()),
+            org,
+            last_trace: Mutex::new(None),
         }
+    }
+
+    /// The trace of the latest query, once one has finished.
+    pub fn last_trace(&self) -> Option<Arc<QueryTrace>> {
+        self.last_trace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn keep_trace(&self, duration: Duration, outcome: Result<TracedFigures, String>) {
+        let trace = QueryTrace {
+            finished_at: SystemTime::now(),
+            duration,
+            requests: self.client.take_trace(),
+            outcome,
+        };
+        *self.last_trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(trace));
     }
 
     fn succeeded(&self, figures: &model::Figures, pages: u32, duration: Duration) {
         let invalid: u64 = figures.invalid.values().sum();
         if invalid > 0 {
-            tracing::warn!(invalid_rows = invalid, reasons = ?figures.invalid, "skipped invalid rows");
+            tracing::warn!(org = %self.org, invalid_rows = invalid, reasons = ?figures.invalid, "skipped invalid rows");
         }
         self.telemetry.invalid_rows(&figures.invalid);
         let summary = QuerySummary {
@@ -49,6 +88,7 @@ impl Pipeline {
             invalid_rows: invalid,
         };
         tracing::debug!(
+            org = %self.org,
             event = "QUERY_COMPLETE",
             pages,
             rows = summary.rows,
@@ -69,7 +109,7 @@ impl Pipeline {
             .unwrap_or_else(|e| e.into_inner())
             .observe(figures);
         for event in events {
-            event.log();
+            event.log(&self.org);
         }
     }
 
@@ -77,6 +117,7 @@ impl Pipeline {
         let reason = error.reason();
         match error {
             QueryError::Status { status, detail, .. } => tracing::warn!(
+                org = %self.org,
                 reason = reason.as_str(),
                 status,
                 code = detail.code.as_deref(),
@@ -88,6 +129,7 @@ impl Pipeline {
                 "query failed"
             ),
             _ => tracing::warn!(
+                org = %self.org,
                 reason = reason.as_str(),
                 duration_seconds = duration.as_secs_f64(),
                 error = %error,
@@ -115,10 +157,20 @@ impl Source for Pipeline {
                     self.defaults,
                 );
                 self.succeeded(&figures, result.pages, started.elapsed());
+                self.keep_trace(
+                    started.elapsed(),
+                    Ok(TracedFigures {
+                        pages: result.pages,
+                        rows: figures.valid_rows,
+                        invalid: figures.invalid.clone(),
+                        groups: figures.groups.clone(),
+                    }),
+                );
                 Some(Snapshot::new(figures))
             }
             Err(error) => {
                 self.failed(&error, started.elapsed());
+                self.keep_trace(started.elapsed(), Err(error.to_string()));
                 None
             }
         }

@@ -80,6 +80,20 @@ impl Endpoint {
     }
 }
 
+/// One request of a query, for the debug trace of `/probe?debug=true`:
+/// never a header value but the correlation id, never a token.
+#[derive(Debug, Clone)]
+pub struct TracedRequest {
+    pub endpoint: Endpoint,
+    pub method: &'static str,
+    pub path: String,
+    /// `None` when no answer arrived.
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub correlation_id: Option<String>,
+    pub error: Option<String>,
+}
+
 /// The `inin-ratelimit-*` headers of the latest response that had them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RateLimitHeaders {

@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use reqwest::Url;
 
 pub use duration::{format_duration, iso8601, parse_duration};
+pub use file::{FileConfig, FileGroup};
 pub use secret::{ClientSecret, Secret};
 
+pub use crate::logging::{LogFormat, LogLevel};
 use crate::model::{GroupSpec, Thresholds};
 use crate::web::ServerLimits;
 use crate::web::config::{self as webconfig, WebConfig};
@@ -114,9 +116,15 @@ pub struct Cli {
     #[arg(long = "threshold.max-processing-latency", value_name = "DURATION", default_value = "500ms", value_parser = parse_duration)]
     pub max_processing_latency: Duration,
 
-    /// YAML file with `consumer_groups:` entries (`name`, optional `max_lag`, `max_processing_latency`).
+    /// YAML file with `consumer_groups:` (`name`, optional `max_lag`, `max_processing_latency`)
+    /// and `organizations:` (probe targets with their own credentials); reloaded on SIGHUP,
+    /// POST /-/reload and when it changes.
     #[arg(long = "config.file", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
+
+    /// Check the flags and --config.file, print the result, and exit (0 when valid, 2 when not).
+    #[arg(long = "config.check")]
+    pub config_check: bool,
 
     /// Path of the analytics query on the API host.
     #[arg(
@@ -163,20 +171,6 @@ pub struct Cli {
     pub demo: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogLevel {
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Logfmt,
-    Json,
-}
-
 /// Bad configuration: the message names the flag or file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -186,10 +180,20 @@ impl ConfigError {
     fn flag(flag: &str, what: impl std::fmt::Display) -> Self {
         ConfigError(format!("{flag}: {what}"))
     }
+
+    /// The one-line reason.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
 }
 
+/// The probe target name of the demo organisation.
+pub const DEMO_ORG: &str = "demo";
+/// How logs name the organisation the flags describe.
+pub const FLAGS_ORG: &str = "default";
+
 /// Where queries go and with which credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Upstream {
     /// Genesys Cloud (or anything speaking its API) at these URLs.
     Remote(Endpoints),
@@ -197,7 +201,7 @@ pub enum Upstream {
     Demo,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Endpoints {
     /// API base, without a trailing slash.
     pub api_url: String,
@@ -207,7 +211,7 @@ pub struct Endpoints {
     pub client_secret: ClientSecret,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueryConfig {
     pub path: String,
     pub window: Duration,
@@ -216,10 +220,46 @@ pub struct QueryConfig {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CacheConfig {
     pub ttl: Duration,
     pub max_stale: Duration,
+}
+
+/// Everything one organisation's pipeline runs on. Two equal settings are
+/// the same organisation: a reload keeps its token, cache and counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgSettings {
+    pub name: String,
+    pub upstream: Upstream,
+    /// Configured groups in a stable order; empty means no filter.
+    pub groups: Vec<GroupSpec>,
+    pub default_thresholds: Thresholds,
+    pub query: QueryConfig,
+    pub cache: CacheConfig,
+}
+
+/// The organisations in force: the flags' one (served on the telemetry
+/// path) and those of `organizations:` (probe targets).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Organizations {
+    pub flags: Option<OrgSettings>,
+    pub configured: Vec<OrgSettings>,
+}
+
+/// What the flags say, from which every load of `--config.file` (at start
+/// and at each reload) makes the organisations: flags are read only once.
+#[derive(Debug, Clone)]
+pub struct Base {
+    /// The flags' organisation's upstream, when the flags or the
+    /// environment name credentials, or with `--demo`.
+    pub flags_upstream: Option<Upstream>,
+    pub demo: bool,
+    pub flag_groups: Vec<String>,
+    pub region: String,
+    pub thresholds: Thresholds,
+    pub query: QueryConfig,
+    pub cache: CacheConfig,
 }
 
 /// The validated configuration.
@@ -232,14 +272,58 @@ pub struct Config {
     pub web: WebConfig,
     /// Not a flag: the documented defaults, shortened by tests.
     pub limits: ServerLimits,
-    pub upstream: Upstream,
-    /// Configured groups in a stable order; empty means no filter.
-    pub groups: Vec<GroupSpec>,
-    pub default_thresholds: Thresholds,
-    pub query: QueryConfig,
-    pub cache: CacheConfig,
+    pub base: Base,
+    pub config_file: Option<PathBuf>,
+    /// The file as read at start.
+    pub file: FileConfig,
+    pub orgs: Organizations,
+    /// `--config.check`: validate and exit.
+    pub check_only: bool,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
+}
+
+/// The query and cache settings checked alike for the flags and for each
+/// organisation of the file; `key` names them as the flag or the file does.
+fn check_settings(
+    query: &QueryConfig,
+    cache: &CacheConfig,
+    key: impl Fn(&str) -> String,
+) -> Result<(), String> {
+    let bad = |k: &str, what: String| Err(format!("{}: {what}", key(k)));
+    if !query.path.starts_with('/') {
+        return bad("query.path", format!("{:?} must start with /", query.path));
+    }
+    if query.window < Duration::from_secs(1) || query.window.subsec_millis() != 0 {
+        return bad(
+            "query.window",
+            "must be a whole number of seconds, at least 1s".into(),
+        );
+    }
+    if query.page_size == 0 || query.page_size > MAX_PAGE_SIZE {
+        return bad(
+            "query.page-size",
+            format!("{} is out of range (1 to {MAX_PAGE_SIZE})", query.page_size),
+        );
+    }
+    if query.max_pages == 0 {
+        return bad("query.max-pages", "must be at least 1".into());
+    }
+    if query.timeout < Duration::from_millis(100) {
+        return bad("query.timeout", "must be at least 100ms".into());
+    }
+    if cache.max_stale < cache.ttl {
+        return bad(
+            "cache.max-stale",
+            format!(
+                "{} is shorter than {} {}",
+                format_duration(cache.max_stale),
+                key("cache.ttl"),
+                format_duration(cache.ttl)
+            ),
+        );
+    }
+    Ok(())
 }
 
 impl Config {
@@ -265,10 +349,10 @@ impl Config {
                 ),
             ));
         }
-        if cli.telemetry_path.starts_with("/-/") {
+        if cli.telemetry_path.starts_with("/-/") || cli.telemetry_path == "/probe" {
             return Err(ConfigError::flag(
                 "--web.telemetry-path",
-                "/-/ is reserved for health endpoints",
+                "/-/ and /probe are the exporter's own paths",
             ));
         }
         let web = match &cli.web_config_file {
@@ -277,43 +361,18 @@ impl Config {
             })?,
             None => WebConfig::default(),
         };
-        if !cli.query_path.starts_with('/') {
-            return Err(ConfigError::flag(
-                "--query.path",
-                format!("{:?} must start with /", cli.query_path),
-            ));
-        }
-        if cli.query_window < Duration::from_secs(1) || cli.query_window.subsec_millis() != 0 {
-            return Err(ConfigError::flag(
-                "--query.window",
-                "must be a whole number of seconds, at least 1s",
-            ));
-        }
-        if cli.page_size == 0 || cli.page_size > MAX_PAGE_SIZE {
-            return Err(ConfigError::flag(
-                "--query.page-size",
-                format!("{} is out of range (1 to {MAX_PAGE_SIZE})", cli.page_size),
-            ));
-        }
-        if cli.max_pages == 0 {
-            return Err(ConfigError::flag("--query.max-pages", "must be at least 1"));
-        }
-        if cli.query_timeout < Duration::from_millis(100) {
-            return Err(ConfigError::flag(
-                "--query.timeout",
-                "must be at least 100ms",
-            ));
-        }
-        if cli.cache_max_stale < cli.cache_ttl {
-            return Err(ConfigError::flag(
-                "--cache.max-stale",
-                format!(
-                    "{} is shorter than --cache.ttl {}",
-                    format_duration(cli.cache_max_stale),
-                    format_duration(cli.cache_ttl)
-                ),
-            ));
-        }
+        let query = QueryConfig {
+            path: cli.query_path.clone(),
+            window: cli.query_window,
+            page_size: cli.page_size,
+            max_pages: cli.max_pages,
+            timeout: cli.query_timeout,
+        };
+        let cache = CacheConfig {
+            ttl: cli.cache_ttl,
+            max_stale: cli.cache_max_stale,
+        };
+        check_settings(&query, &cache, |k| format!("--{k}")).map_err(ConfigError)?;
         for (flag, d) in [
             ("--threshold.max-lag", cli.max_lag),
             (
@@ -325,53 +384,150 @@ impl Config {
                 return Err(ConfigError::flag(flag, "must be greater than 0"));
             }
         }
-
-        let defaults = Thresholds {
+        let thresholds = Thresholds {
             max_lag: cli.max_lag,
             max_processing_latency: cli.max_processing_latency,
         };
-        let file_groups = match &cli.config_file {
-            Some(path) => file::load(path)
-                .map_err(|e| ConfigError(format!("--config.file {}: {e}", path.display())))?,
-            None => Vec::new(),
+        let file = match &cli.config_file {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
         };
-        let mut flag_groups = cli.consumer_groups.clone();
+        let mut flag_groups = Vec::new();
+        for name in &cli.consumer_groups {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(ConfigError::flag("--consumer-group", "empty group name"));
+            }
+            flag_groups.push(name.to_string());
+        }
         if cli.demo {
             flag_groups.extend(DEMO_GROUPS.iter().map(|g| g.to_string()));
         }
-        let groups = merge_groups(&flag_groups, &file_groups, defaults)?;
-
-        let upstream = if cli.demo {
-            Upstream::Demo
+        let flags_upstream = if cli.demo {
+            Some(Upstream::Demo)
+        } else if cli.client_id.is_none() && !file.organizations.is_empty() {
+            // With organisations in the file, the flags need name none.
+            None
         } else {
-            Upstream::Remote(endpoints(&cli, secret_env)?)
+            Some(Upstream::Remote(flag_endpoints(&cli, secret_env)?))
         };
-
+        let base = Base {
+            flags_upstream,
+            demo: cli.demo,
+            flag_groups,
+            region: cli.region.clone(),
+            thresholds,
+            query,
+            cache,
+        };
+        let orgs = match &cli.config_file {
+            Some(path) => base
+                .resolve(&file)
+                .map_err(|e| ConfigError(format!("--config.file {}: {e}", path.display())))?,
+            None => base.resolve(&file).map_err(ConfigError)?,
+        };
         Ok(Config {
             listen_addresses: cli.listen_addresses,
             telemetry_path: cli.telemetry_path,
             web_config_file: cli.web_config_file,
             web,
             limits: ServerLimits::default(),
-            upstream,
-            groups,
-            default_thresholds: defaults,
-            query: QueryConfig {
-                path: cli.query_path,
-                window: cli.query_window,
-                page_size: cli.page_size,
-                max_pages: cli.max_pages,
-                timeout: cli.query_timeout,
-            },
-            cache: CacheConfig {
-                ttl: cli.cache_ttl,
-                max_stale: cli.cache_max_stale,
-            },
+            base,
+            config_file: cli.config_file,
+            file,
+            orgs,
+            check_only: cli.config_check,
             log_level: cli.log_level,
             log_format: cli.log_format,
         })
     }
+}
 
+/// Reads `--config.file`; the error names the file.
+pub fn load_file(path: &std::path::Path) -> Result<FileConfig, ConfigError> {
+    file::load(path).map_err(|e| ConfigError(format!("--config.file {}: {e}", path.display())))
+}
+
+impl Base {
+    /// The organisations that the flags and `file` describe; the error is
+    /// one line naming the organisation and the key, without the path.
+    pub fn resolve(&self, file: &FileConfig) -> Result<Organizations, String> {
+        let flags = self.flags_upstream.clone().map(|upstream| OrgSettings {
+            name: if self.demo { DEMO_ORG } else { FLAGS_ORG }.to_string(),
+            upstream,
+            groups: merge_groups(&self.flag_groups, &file.consumer_groups, self.thresholds),
+            default_thresholds: self.thresholds,
+            query: self.query.clone(),
+            cache: self.cache.clone(),
+        });
+        let mut configured = Vec::with_capacity(file.organizations.len());
+        for (i, org) in file.organizations.iter().enumerate() {
+            let at = format!("organizations[{i}] ({})", org.name);
+            if self.demo && org.name == DEMO_ORG {
+                return Err(format!(
+                    "{at}: name: {DEMO_ORG:?} is the demo organisation's target"
+                ));
+            }
+            configured.push(self.org(org).map_err(|e| format!("{at}: {e}"))?);
+        }
+        if flags.is_none() && configured.is_empty() {
+            return Err(
+                "organizations: none left, and the flags name no organisation (--genesys.client-id)"
+                    .into(),
+            );
+        }
+        Ok(Organizations { flags, configured })
+    }
+
+    fn org(&self, org: &file::FileOrg) -> Result<OrgSettings, String> {
+        let thresholds = Thresholds {
+            max_lag: org.max_lag.unwrap_or(self.thresholds.max_lag),
+            max_processing_latency: org
+                .max_processing_latency
+                .unwrap_or(self.thresholds.max_processing_latency),
+        };
+        let query = QueryConfig {
+            path: org.query_path.clone().unwrap_or(self.query.path.clone()),
+            window: org.query_window.unwrap_or(self.query.window),
+            page_size: org.page_size.unwrap_or(self.query.page_size),
+            max_pages: org.max_pages.unwrap_or(self.query.max_pages),
+            timeout: org.query_timeout.unwrap_or(self.query.timeout),
+        };
+        let cache = CacheConfig {
+            ttl: org.cache_ttl.unwrap_or(self.cache.ttl),
+            max_stale: org.cache_max_stale.unwrap_or(self.cache.max_stale),
+        };
+        check_settings(&query, &cache, |k| {
+            k.replace("page-size", "page_size")
+                .replace("max-pages", "max_pages")
+                .replace("max-stale", "max_stale")
+        })?;
+        let (api_url, login_url) = hosts(
+            org.region.as_deref().unwrap_or(&self.region),
+            org.api_url.as_deref(),
+            org.login_url.as_deref(),
+            ["region", "api_url", "login_url"],
+        )
+        .map_err(|e| e.0)?;
+        let client_secret = ClientSecret::from_file(org.client_secret_file.clone())
+            .map_err(|e| format!("client_secret_file: {e}"))?;
+        Ok(OrgSettings {
+            name: org.name.clone(),
+            upstream: Upstream::Remote(Endpoints {
+                api_url,
+                login_url,
+                client_id: org.client_id.clone(),
+                client_secret,
+            }),
+            groups: merge_groups(&[], &org.consumer_groups, thresholds),
+            default_thresholds: thresholds,
+            query,
+            cache,
+        })
+    }
+}
+
+impl OrgSettings {
     /// Thresholds in force for a group, configured or merely seen.
     pub fn thresholds_for(&self, group: &str) -> Thresholds {
         self.groups
@@ -382,20 +538,12 @@ impl Config {
 }
 
 /// Flags and file merged, in first-seen order; the file's thresholds win.
-fn merge_groups(
-    flags: &[String],
-    file: &[file::FileGroup],
-    defaults: Thresholds,
-) -> Result<Vec<GroupSpec>, ConfigError> {
+fn merge_groups(flags: &[String], file: &[FileGroup], defaults: Thresholds) -> Vec<GroupSpec> {
     let mut order: Vec<String> = Vec::new();
     let mut by_name: BTreeMap<String, Thresholds> = BTreeMap::new();
     for name in flags {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(ConfigError::flag("--consumer-group", "empty group name"));
-        }
-        if by_name.insert(name.to_string(), defaults).is_none() {
-            order.push(name.to_string());
+        if by_name.insert(name.clone(), defaults).is_none() {
+            order.push(name.clone());
         }
     }
     for g in file {
@@ -409,22 +557,22 @@ fn merge_groups(
             order.push(g.name.clone());
         }
     }
-    Ok(order
+    order
         .into_iter()
         .map(|name| GroupSpec {
             thresholds: by_name[&name],
             name,
         })
-        .collect())
+        .collect()
 }
 
-fn endpoints(cli: &Cli, secret_env: Option<String>) -> Result<Endpoints, ConfigError> {
+fn flag_endpoints(cli: &Cli, secret_env: Option<String>) -> Result<Endpoints, ConfigError> {
     let client_id = match cli.client_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
         _ => {
             return Err(ConfigError::flag(
                 "--genesys.client-id",
-                "missing (set it or GENESYS_CLIENT_ID, or run with --demo)",
+                "missing (set it or GENESYS_CLIENT_ID, give organizations: in --config.file, or run with --demo)",
             ));
         }
     };
@@ -441,33 +589,51 @@ fn endpoints(cli: &Cli, secret_env: Option<String>) -> Result<Endpoints, ConfigE
             ));
         }
     };
-    let api_url = match &cli.api_url {
-        Some(url) => base_url("--genesys.api-url", url)?,
-        None => {
-            let region = cli.region.trim().trim_matches('.');
-            if region.is_empty() || region.contains(['/', ':', ' ']) {
-                return Err(ConfigError::flag(
-                    "--genesys.region",
-                    format!("{:?} is not a domain", cli.region),
-                ));
-            }
-            base_url("--genesys.region", &format!("https://api.{region}"))?
-        }
-    };
-    let login_url = match &cli.login_url {
-        Some(url) => base_url("--genesys.login-url", url)?,
-        None if cli.api_url.is_none() => base_url(
+    let (api_url, login_url) = hosts(
+        &cli.region,
+        cli.api_url.as_deref(),
+        cli.login_url.as_deref(),
+        [
             "--genesys.region",
-            &format!("https://login.{}", cli.region.trim().trim_matches('.')),
-        )?,
-        None => login_from_api(&api_url),
-    };
+            "--genesys.api-url",
+            "--genesys.login-url",
+        ],
+    )?;
     Ok(Endpoints {
         api_url,
         login_url,
         client_id,
         client_secret,
     })
+}
+
+/// The API and login bases from a region or URLs, as section 2 of the
+/// contract says; `keys` name the three settings in errors.
+fn hosts(
+    region: &str,
+    api_url: Option<&str>,
+    login_url: Option<&str>,
+    [region_key, api_key, login_key]: [&str; 3],
+) -> Result<(String, String), ConfigError> {
+    let region = region.trim().trim_matches('.');
+    let api = match api_url {
+        Some(url) => base_url(api_key, url)?,
+        None => {
+            if region.is_empty() || region.contains(['/', ':', ' ']) {
+                return Err(ConfigError::flag(
+                    region_key,
+                    format!("{region:?} is not a domain"),
+                ));
+            }
+            base_url(region_key, &format!("https://api.{region}"))?
+        }
+    };
+    let login = match login_url {
+        Some(url) => base_url(login_key, url)?,
+        None if api_url.is_none() => base_url(region_key, &format!("https://login.{region}"))?,
+        None => login_from_api(&api),
+    };
+    Ok((api, login))
 }
 
 /// Validates a base URL and drops any trailing slash.
@@ -522,8 +688,12 @@ mod tests {
         Config::from_cli(cli(args), Some("s3cret".into()))
     }
 
+    fn flags_org(c: &Config) -> &OrgSettings {
+        c.orgs.flags.as_ref().expect("the flags' organisation")
+    }
+
     fn remote(c: &Config) -> &Endpoints {
-        match &c.upstream {
+        match &flags_org(c).upstream {
             Upstream::Remote(e) => e,
             Upstream::Demo => panic!("expected remote"),
         }
@@ -588,12 +758,13 @@ mod tests {
             path.to_str().unwrap(),
         ])
         .unwrap();
-        let names: Vec<_> = c.groups.iter().map(|g| g.name.as_str()).collect();
+        let org = flags_org(&c);
+        let names: Vec<_> = org.groups.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
-        assert_eq!(c.thresholds_for("b").max_lag, Duration::from_secs(45));
-        assert_eq!(c.thresholds_for("a").max_lag, Duration::from_secs(30));
+        assert_eq!(org.thresholds_for("b").max_lag, Duration::from_secs(45));
+        assert_eq!(org.thresholds_for("a").max_lag, Duration::from_secs(30));
         assert_eq!(
-            c.thresholds_for("unseen").max_processing_latency,
+            org.thresholds_for("unseen").max_processing_latency,
             Duration::from_millis(500)
         );
         std::fs::remove_dir_all(dir).unwrap();
@@ -602,8 +773,9 @@ mod tests {
     #[test]
     fn demo_needs_no_credentials_and_configures_its_groups() {
         let c = Config::from_cli(cli(&["--demo"]), None).unwrap();
-        assert!(matches!(c.upstream, Upstream::Demo));
-        assert_eq!(c.groups.len(), 3);
+        assert!(matches!(flags_org(&c).upstream, Upstream::Demo));
+        assert_eq!(flags_org(&c).groups.len(), 3);
+        assert_eq!(flags_org(&c).name, DEMO_ORG);
     }
 
     #[test]

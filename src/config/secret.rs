@@ -59,18 +59,19 @@ impl ClientSecret {
 
     /// The secret to send now. A file that cannot be read or is empty leaves
     /// the last secret read in use (a rotation in progress, say); said in a warning.
-    pub fn current(&self) -> Secret {
+    pub fn current(&self, org: &str) -> Secret {
         match self {
             ClientSecret::Value(secret) => secret.clone(),
             ClientSecret::File { path, last } => {
                 let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
                 match read(path) {
                     Ok(secret) if secret != *last => {
-                        tracing::info!(file = %path.display(), "client secret file changed; using the new secret");
+                        tracing::info!(org, file = %path.display(), "client secret file changed; using the new secret");
                         *last = secret;
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(
+                        org,
                         file = %path.display(),
                         %error,
                         "cannot read the client secret file; using the secret read before"
@@ -78,6 +79,18 @@ impl ClientSecret {
                 }
                 last.clone()
             }
+        }
+    }
+}
+
+/// Two secrets are the same setting when they come from the same place: a
+/// file's contents may change, its path says where the secret is.
+impl PartialEq for ClientSecret {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ClientSecret::Value(a), ClientSecret::Value(b)) => a == b,
+            (ClientSecret::File { path: a, .. }, ClientSecret::File { path: b, .. }) => a == b,
+            _ => false,
         }
     }
 }
@@ -112,15 +125,15 @@ mod tests {
         let path = temp.path().join("secret");
         std::fs::write(&path, "first\n").unwrap();
         let secret = ClientSecret::from_file(path.clone()).unwrap();
-        assert_eq!(secret.current().expose(), "first");
+        assert_eq!(secret.current("test").expose(), "first");
         std::fs::write(&path, "second\r\n").unwrap();
-        assert_eq!(secret.current().expose(), "second");
+        assert_eq!(secret.current("test").expose(), "second");
         for broken in [Some(""), Some("\n"), None] {
             match broken {
                 Some(text) => std::fs::write(&path, text).unwrap(),
                 None => std::fs::remove_file(&path).unwrap(),
             }
-            assert_eq!(secret.current().expose(), "second", "{broken:?}");
+            assert_eq!(secret.current("test").expose(), "second", "{broken:?}");
         }
         assert_eq!(format!("{secret:?}").matches("[redacted]").count(), 1);
         assert!(!format!("{secret:?}").contains("second"));

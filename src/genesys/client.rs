@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::error::Error as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -18,7 +18,7 @@ use super::request::QueryBody;
 use super::response::{Page, RawRow};
 use crate::budget::{RETRY_MIN_TIME, retry_fits};
 use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
-use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry};
+use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};
 
 /// Largest response body read; a real page is well under 1 MiB, so anything
 /// beyond this is refused as undecodable rather than held in memory.
@@ -75,6 +75,26 @@ struct Answer {
     body: Bytes,
 }
 
+/// The HTTP client every organisation gets.
+fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    // reqwest is built without a bundled crypto provider; ring is ours.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!(
+            "genesys-eventbridge-exporter/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// Whether a client can be built here (its TLS roots load).
+pub fn check_build() -> Result<(), reqwest::Error> {
+    http_client().map(drop)
+}
+
 pub struct GenesysClient {
     http: reqwest::Client,
     token_url: String,
@@ -87,6 +107,11 @@ pub struct GenesysClient {
     cooldown: Cooldown,
     retry: Backoff,
     telemetry: Arc<Telemetry>,
+    /// The organisation, for log lines.
+    org: Arc<str>,
+    /// The requests of the query under way (one at a time: the cache's
+    /// single flight), for the debug trace.
+    trace: Mutex<Vec<TracedRequest>>,
 }
 
 impl GenesysClient {
@@ -95,18 +120,12 @@ impl GenesysClient {
         query: QueryConfig,
         groups: Vec<String>,
         telemetry: Arc<Telemetry>,
+        org: Arc<str>,
     ) -> Result<GenesysClient, reqwest::Error> {
-        // reqwest is built without a bundled crypto provider; ring is ours.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!(
-                "genesys-eventbridge-exporter/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        // One pool per organisation: a token is only ever sent to the hosts of
+        // the organisation it was issued for, and one organisation's hanging
+        // connections never hold another's.
+        let http = http_client()?;
         Ok(GenesysClient {
             http,
             token_url: format!("{}/oauth/token", endpoints.login_url),
@@ -119,6 +138,8 @@ impl GenesysClient {
             cooldown: Cooldown::new(),
             retry: retry_backoff(),
             telemetry,
+            org,
+            trace: Mutex::new(Vec::new()),
         })
     }
 
@@ -130,6 +151,20 @@ impl GenesysClient {
     /// The window the query covers.
     pub fn window(&self) -> Duration {
         self.query.window
+    }
+
+    /// The requests sent since the last call, in order.
+    pub fn take_trace(&self) -> Vec<TracedRequest> {
+        std::mem::take(&mut *self.trace.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn traced(&self, request: TracedRequest) {
+        let mut trace = self.trace.lock().unwrap_or_else(|e| e.into_inner());
+        // A query is bounded in pages and retries; the bound here only keeps
+        // a trace that nobody takes from growing.
+        if trace.len() < 10_000 {
+            trace.push(request);
+        }
     }
 
     /// Runs one full query (every page), giving up at `deadline`.
@@ -154,7 +189,7 @@ impl GenesysClient {
             let (page, bytes) = self.fetch_page(&body, deadline).await?;
             pages += 1;
             read += bytes;
-            tracing::debug!(page = pages, rows = page.rows.len(), bytes, "page received");
+            tracing::debug!(org = %self.org, page = pages, rows = page.rows.len(), bytes, "page received");
             rows.extend(page.rows);
             if rows.len() > MAX_QUERY_ROWS {
                 return Err(QueryError::Pagination(format!(
@@ -207,7 +242,7 @@ impl GenesysClient {
             match sent {
                 // The token was revoked or expired early: one retry with a new one.
                 Err(QueryError::Status { status: 401, .. }) if !renewed => {
-                    tracing::info!("query answered 401; fetching a new token and retrying once");
+                    tracing::info!(org = %self.org, "query answered 401; fetching a new token and retrying once");
                     self.tokens.invalidate(token.id).await;
                     renewed = true;
                 }
@@ -225,7 +260,7 @@ impl GenesysClient {
     }
 
     async fn fetch_token(&self, deadline: Instant) -> Result<(Secret, Duration), QueryError> {
-        let client_secret = self.client_secret.current();
+        let client_secret = self.client_secret.current(&self.org);
         let answer = self
             .send(Endpoint::Token, deadline, || {
                 self.http
@@ -254,6 +289,7 @@ impl GenesysClient {
         let lifetime = Duration::from_secs_f64(response.expires_in.min(1e9));
         self.telemetry.token_issued(SystemTime::now() + lifetime);
         tracing::info!(
+            org = %self.org,
             expires_in_seconds = response.expires_in,
             token_type = response.token_type.as_deref().unwrap_or(""),
             "access token obtained"
@@ -281,10 +317,35 @@ impl GenesysClient {
             if endpoint == Endpoint::Token {
                 self.telemetry.token_requested();
             }
-            let retryable = match self
-                .execute(endpoint, build().timeout(budget), budget)
-                .await
-            {
+            let started = Instant::now();
+            let request = build()
+                .timeout(budget)
+                .build()
+                .map_err(|e| QueryError::Transport {
+                    endpoint,
+                    message: error_chain(&e),
+                })?;
+            let method = if request.method() == reqwest::Method::GET {
+                "GET"
+            } else {
+                "POST"
+            };
+            let path = request.url().path().to_string();
+            let executed = self.execute(endpoint, request, budget).await;
+            self.traced(TracedRequest {
+                endpoint,
+                method,
+                path,
+                status: executed.as_ref().ok().map(|a| a.status),
+                duration: started.elapsed(),
+                correlation_id: executed
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| header_str(&a.headers, "inin-correlation-id"))
+                    .map(str::to_owned),
+                error: executed.as_ref().err().map(|e| e.to_string()),
+            });
+            let retryable = match executed {
                 Ok(answer) => {
                     self.telemetry.api_response(endpoint, answer.status);
                     if let Some(headers) = rate_limit_headers(&answer.headers) {
@@ -296,6 +357,7 @@ impl GenesysClient {
                         let wait = self.cooldown.rate_limited(retry_after);
                         let err = status_error(endpoint, &answer);
                         tracing::warn!(
+                            org = %self.org,
                             endpoint = endpoint.as_str(),
                             cooldown_seconds = wait.as_secs_f64(),
                             retry_after = retry_after.map(|d| d.as_secs_f64()),
@@ -326,6 +388,7 @@ impl GenesysClient {
                 return Err(retryable);
             }
             tracing::warn!(
+                org = %self.org,
                 endpoint = endpoint.as_str(),
                 attempt,
                 retry_in_seconds = delay.as_secs_f64(),
@@ -340,7 +403,7 @@ impl GenesysClient {
     async fn execute(
         &self,
         endpoint: Endpoint,
-        request: reqwest::RequestBuilder,
+        request: reqwest::Request,
         budget: Duration,
     ) -> Result<Answer, QueryError> {
         let transport = |e: reqwest::Error| {
@@ -353,7 +416,7 @@ impl GenesysClient {
                 }
             }
         };
-        let mut response = request.send().await.map_err(transport)?;
+        let mut response = self.http.execute(request).await.map_err(transport)?;
         let status = response.status().as_u16();
         let announced = response.content_length();
         if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {

@@ -3,31 +3,27 @@
 //! file, connection limits and graceful shutdown.
 
 mod body;
+mod debug;
 mod landing;
 mod listener;
 mod routes;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 pub use body::Chunks;
 pub use listener::{BindError, bind, serve};
 
-use crate::cache::SnapshotCache;
-use crate::exposition::OwnSeries;
-use crate::pipeline::Pipeline;
+use crate::orgs::Registry;
+use crate::orgs::reload::LiveConfig;
 use crate::process::ProcessSampler;
-use crate::telemetry::Telemetry;
 use crate::web::{LiveWebConfig, ServerLimits};
 
 pub struct AppState {
-    pub cache: SnapshotCache<Pipeline>,
-    pub telemetry: Arc<Telemetry>,
-    /// The telemetry's series as last encoded.
-    pub own_series: OwnSeries,
+    pub registry: Arc<Registry>,
+    /// `--config.file` as followed.
+    pub config: Arc<LiveConfig>,
     pub telemetry_path: String,
-    pub default_budget: Duration,
     pub ready: AtomicBool,
     pub web: Arc<LiveWebConfig>,
     /// The process' own figures, read at most once a second.

@@ -8,10 +8,12 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::sync::atomic::Ordering;
 
 use super::body::Chunks;
-use super::{AppState, landing};
+use super::{AppState, debug, landing};
 use crate::budget::scrape_budget;
 use crate::cache::Source;
-use crate::exposition::{Format, ScrapeView, render};
+use crate::config::file::valid_org_name;
+use crate::exposition::{ExporterView, Format, ScrapeView, finish, render_exporter, render_org};
+use crate::orgs::Organization;
 
 /// Basic auth before anything else (every path, as node_exporter does), then
 /// the route; the configured headers go on every answer, refusals included.
@@ -50,73 +52,222 @@ fn respond(
     r
 }
 
+fn text(status: StatusCode, body: impl Into<Chunks>) -> Response<Chunks> {
+    respond(status, "text/plain; charset=utf-8", body)
+}
+
+fn method_not_allowed(allow: &'static str) -> Response<Chunks> {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n");
+    r.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
 async fn route(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
     let path = req.uri().path();
-    let known = path == state.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready");
+    if path == "/-/reload" {
+        return match *req.method() {
+            Method::POST | Method::PUT => reload(state).await,
+            _ => method_not_allowed("POST, PUT"),
+        };
+    }
+    let known =
+        path == state.telemetry_path || matches!(path, "/" | "/-/healthy" | "/-/ready" | "/probe");
     if !known {
-        return respond(
-            StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            "Not Found\n",
-        );
+        return text(StatusCode::NOT_FOUND, "Not Found\n");
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        let mut r = respond(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "text/plain; charset=utf-8",
-            "Method Not Allowed\n",
-        );
-        r.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
+        return method_not_allowed("GET, HEAD");
     }
     match path {
-        "/-/healthy" => respond(StatusCode::OK, "text/plain; charset=utf-8", "Healthy\n"),
-        "/-/ready" if state.ready.load(Ordering::SeqCst) => {
-            respond(StatusCode::OK, "text/plain; charset=utf-8", "Ready\n")
-        }
-        "/-/ready" => respond(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/plain; charset=utf-8",
-            "Not ready\n",
-        ),
-        "/" if state.telemetry_path != "/" => {
-            let snapshot = state.cache.peek();
+        "/-/healthy" => text(StatusCode::OK, "Healthy\n"),
+        "/-/ready" if state.ready.load(Ordering::SeqCst) => text(StatusCode::OK, "Ready\n"),
+        "/-/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "Not ready\n"),
+        "/" => {
+            let flags = state.registry.flags();
             let page = landing::page(
                 &state.telemetry_path,
-                &state.telemetry.read(),
-                state.cache.source().cooldown(),
-                snapshot.map(|s| s.age()),
+                &state.registry.all(),
+                flags.as_ref().map(|f| f.name()),
             );
             respond(StatusCode::OK, "text/html; charset=utf-8", page)
         }
+        "/probe" => probe(&req, state).await,
         _ => metrics(&req, state).await,
     }
 }
 
-async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let budget = scrape_budget(
-        header("x-prometheus-scrape-timeout-seconds"),
-        state.default_budget,
-    );
-    let format = Format::negotiate(header("accept"));
-    let snapshot = state.cache.get(budget).await;
+/// `POST /-/reload`: 200 when the file loads, 500 with the reason when not.
+async fn reload(state: &AppState) -> Response<Chunks> {
+    if state.config.loader().is_none() {
+        return text(
+            StatusCode::OK,
+            "No --config.file: nothing to reload (flags are read only at start).\n",
+        );
+    }
+    let config = state.config.clone();
+    match tokio::task::spawn_blocking(move || config.reload()).await {
+        Ok(Ok(())) => text(StatusCode::OK, "Configuration reloaded.\n"),
+        Ok(Err(reason)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Configuration refused: {}\n", one_line(&reason)),
+        ),
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "Reload failed.\n"),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a request's query string asks of a probe.
+#[derive(Debug, PartialEq)]
+struct ProbeQuery {
+    target: String,
+    debug: bool,
+}
+
+/// `target` exactly once, a configured name's shape; `debug` optional. The
+/// reason is one line, and never repeats more than a little of the input.
+fn probe_query(query: Option<&str>) -> Result<ProbeQuery, String> {
+    let mut target: Option<String> = None;
+    let mut debug = false;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match &*key {
+            "target" if target.is_some() => {
+                return Err("target is given more than once".into());
+            }
+            "target" => target = Some(value.into_owned()),
+            "debug" => debug = matches!(&*value, "true" | "1"),
+            _ => {}
+        }
+    }
+    match target {
+        None => Err("missing the target parameter (a name from organizations:)".into()),
+        Some(t) if t.is_empty() => Err("target is empty".into()),
+        Some(t) if !valid_org_name(&t) => Err(format!(
+            "target {:?} is not an organisation name",
+            crate::logging::short(&t)
+        )),
+        Some(target) => Ok(ProbeQuery { target, debug }),
+    }
+}
+
+fn budget_of(req: &Request<Incoming>, org: &Organization) -> std::time::Duration {
+    let header = req
+        .headers()
+        .get("x-prometheus-scrape-timeout-seconds")
+        .and_then(|v| v.to_str().ok());
+    scrape_budget(header, org.settings.query.timeout)
+}
+
+fn format_of(req: &Request<Incoming>) -> Format {
+    Format::negotiate(req.headers().get("accept").and_then(|v| v.to_str().ok()))
+}
+
+/// One organisation's series, from its cache (which may query).
+async fn org_chunks(
+    req: &Request<Incoming>,
+    org: &Organization,
+    format: Format,
+    chunks: &mut Vec<bytes::Bytes>,
+) {
+    let snapshot = org.cache.get(budget_of(req, org)).await;
     let view = ScrapeView {
         data_age: snapshot.as_ref().map(|s| s.age()),
-        cooldown: state.cache.source().cooldown(),
-        process: state.process.get(),
-        web_config: state.web.status(),
+        cooldown: org.cache.source().cooldown(),
     };
-    let chunks = render(
+    render_org(
         format,
-        &state.own_series,
-        &state.telemetry,
+        &org.own_series,
+        &org.telemetry,
         view,
         snapshot.as_deref(),
+        chunks,
     );
+}
+
+fn scrape_response(format: Format, chunks: Vec<bytes::Bytes>) -> Response<Chunks> {
     let mut r = respond(StatusCode::OK, format.content_type(), Chunks::new(chunks));
     r.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+async fn probe(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let query = match probe_query(req.uri().query()) {
+        Ok(q) => q,
+        Err(reason) => return text(StatusCode::BAD_REQUEST, format!("{reason}\n")),
+    };
+    let Some(org) = state.registry.target(&query.target) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("unknown target {:?}: not in organizations:\n", query.target),
+        );
+    };
+    if query.debug {
+        let mut chunks = Vec::new();
+        org_chunks(req, &org, Format::Text, &mut chunks).await;
+        let trace = debug::trace(&org, &chunks);
+        return text(StatusCode::OK, trace);
+    }
+    let format = format_of(req);
+    let mut chunks = Vec::with_capacity(4);
+    org_chunks(req, &org, format, &mut chunks).await;
+    finish(format, &mut chunks);
+    scrape_response(format, chunks)
+}
+
+async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    let format = format_of(req);
+    let mut chunks = Vec::with_capacity(5);
+    let view = ExporterView {
+        process: state.process.get(),
+        web_config: state.web.status(),
+        config: state.config.status(),
+    };
+    render_exporter(format, view, &mut chunks);
+    if let Some(org) = state.registry.flags() {
+        org_chunks(req, &org, format, &mut chunks).await;
+    }
+    finish(format, &mut chunks);
+    scrape_response(format, chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_targets_are_checked_before_any_lookup() {
+        assert_eq!(
+            probe_query(Some("target=acme-prod&debug=true")),
+            Ok(ProbeQuery {
+                target: "acme-prod".into(),
+                debug: true
+            })
+        );
+        assert_eq!(
+            probe_query(Some("target=a%2Eb")).unwrap().target,
+            "a.b",
+            "percent-decoded"
+        );
+        let long = format!("target={}", "a".repeat(10_000));
+        for (query, reason) in [
+            (None, "missing the target"),
+            (Some(""), "missing the target"),
+            (Some("target="), "target is empty"),
+            (Some("target=a&target=b"), "more than once"),
+            (
+                Some("target=http://evil.example/"),
+                "not an organisation name",
+            ),
+            (Some("target=127.0.0.1:80"), "not an organisation name"),
+            (Some(long.as_str()), "not an organisation name"),
+        ] {
+            let err = probe_query(query).unwrap_err();
+            assert!(err.contains(reason), "{query:?}: {err}");
+            assert!(err.len() < 200, "{query:?}: {err}");
+        }
+    }
 }

@@ -192,7 +192,7 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
 /// ``integer `...` ``, ``unknown variant `...` ``), which may be a password
 /// or a key put in the wrong place: those values are hidden. Key names
 /// (``unknown field `...` ``), the location and the expected type stay.
-fn hide_values(message: &str) -> String {
+pub fn hide_values(message: &str) -> String {
     const VALUES: [(&str, char); 6] = [
         ("string \"", '"'),
         ("integer `", '`'),
@@ -232,7 +232,7 @@ fn hide_values(message: &str) -> String {
 }
 
 /// serde's messages can span lines; the exit message is one line.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

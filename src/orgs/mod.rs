@@ -1,0 +1,174 @@
+//! The organisations: one pipeline each (token, client, cache, cooldown,
+//! counters, audit transitions), built from their settings and kept across
+//! reloads while their settings stay the same.
+
+pub mod reload;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use crate::cache::SnapshotCache;
+use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
+use crate::exposition::OwnSeries;
+use crate::genesys::GenesysClient;
+use crate::pipeline::Pipeline;
+use crate::telemetry::Telemetry;
+
+/// One organisation's pipeline and what it has recorded.
+pub struct Organization {
+    pub settings: OrgSettings,
+    pub telemetry: Arc<Telemetry>,
+    pub cache: SnapshotCache<Pipeline>,
+    /// Its per-query series as last encoded.
+    pub own_series: OwnSeries,
+}
+
+impl Organization {
+    /// `demo` is where [`Upstream::Demo`] points: the simulator's address.
+    pub fn start(
+        settings: OrgSettings,
+        demo: Option<&Endpoints>,
+    ) -> Result<Organization, reqwest::Error> {
+        let endpoints = match (&settings.upstream, demo) {
+            (Upstream::Remote(endpoints), _) => endpoints.clone(),
+            (Upstream::Demo, Some(demo)) => demo.clone(),
+            (Upstream::Demo, None) => unreachable!("demo settings without the simulator"),
+        };
+        let telemetry = Arc::new(Telemetry::new());
+        let name: Arc<str> = Arc::from(settings.name.as_str());
+        let client = GenesysClient::new(
+            &endpoints,
+            settings.query.clone(),
+            settings.groups.iter().map(|g| g.name.clone()).collect(),
+            telemetry.clone(),
+            name.clone(),
+        )?;
+        let pipeline = Pipeline::new(
+            client,
+            settings.groups.clone(),
+            settings.default_thresholds,
+            telemetry.clone(),
+            name,
+        );
+        Ok(Organization {
+            cache: SnapshotCache::new(pipeline, settings.cache.ttl, settings.cache.max_stale),
+            telemetry,
+            own_series: OwnSeries::default(),
+            settings,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+}
+
+#[derive(Default)]
+struct InForce {
+    flags: Option<Arc<Organization>>,
+    targets: BTreeMap<String, Arc<Organization>>,
+}
+
+/// What a reload changed, for its log line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub kept: usize,
+}
+
+/// Every organisation in force: the flags' one and the probe targets.
+pub struct Registry {
+    demo: Option<Endpoints>,
+    in_force: RwLock<Arc<InForce>>,
+}
+
+impl Registry {
+    pub fn new(demo: Option<Endpoints>) -> Registry {
+        Registry {
+            demo,
+            in_force: RwLock::new(Arc::default()),
+        }
+    }
+
+    fn read(&self) -> Arc<InForce> {
+        self.in_force
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The organisation served on the telemetry path.
+    pub fn flags(&self) -> Option<Arc<Organization>> {
+        self.read().flags.clone()
+    }
+
+    /// The probe target `name`: a configured organisation, or in demo mode
+    /// the demo organisation.
+    pub fn target(&self, name: &str) -> Option<Arc<Organization>> {
+        let in_force = self.read();
+        if let Some(org) = in_force.targets.get(name) {
+            return Some(org.clone());
+        }
+        in_force
+            .flags
+            .clone()
+            .filter(|f| self.demo.is_some() && f.name() == DEMO_ORG && name == DEMO_ORG)
+    }
+
+    /// Every organisation, the flags' one first.
+    pub fn all(&self) -> Vec<Arc<Organization>> {
+        let in_force = self.read();
+        in_force
+            .flags
+            .iter()
+            .chain(in_force.targets.values())
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `orgs` could be put in force: the HTTP clients build.
+    pub fn check(&self, orgs: &Organizations) -> Result<(), reqwest::Error> {
+        let _ = orgs;
+        crate::genesys::client::check_build()
+    }
+
+    /// Puts `orgs` in force. An organisation whose settings did not change is
+    /// kept as it runs (token, cache, counters); others start afresh.
+    pub fn apply(&self, orgs: &Organizations) -> Result<Changes, reqwest::Error> {
+        let before = self.read();
+        let mut changes = Changes::default();
+        let mut reuse = |settings: &OrgSettings, old: Option<&Arc<Organization>>| match old {
+            Some(old) if old.settings == *settings => {
+                changes.kept += 1;
+                Ok(old.clone())
+            }
+            old => {
+                match old {
+                    Some(_) => changes.changed += 1,
+                    None => changes.added += 1,
+                }
+                Organization::start(settings.clone(), self.demo.as_ref()).map(Arc::new)
+            }
+        };
+        let flags = match &orgs.flags {
+            Some(settings) => Some(reuse(settings, before.flags.as_ref())?),
+            None => None,
+        };
+        let mut targets = BTreeMap::new();
+        for settings in &orgs.configured {
+            let org = reuse(settings, before.targets.get(&settings.name))?;
+            targets.insert(settings.name.clone(), org);
+        }
+        changes.removed = before
+            .targets
+            .keys()
+            .filter(|name| !targets.contains_key(*name))
+            .count()
+            + usize::from(before.flags.is_some() && flags.is_none());
+        *self.in_force.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(InForce { flags, targets });
+        Ok(changes)
+    }
+}
