@@ -326,3 +326,84 @@ async fn several_listen_addresses_are_served() {
     let (code, _) = p.terminate();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn config_check_validates_and_exits() {
+    let secret = temp_file("check.secret", "s3cret\n");
+    let good = temp_file(
+        "check-good.yml",
+        &format!(
+            "organizations:\n  - name: acme-prod\n    region: mypurecloud.de\n    client_id: id\n    client_secret_file: {}\n",
+            secret.display()
+        ),
+    );
+    let out = Command::new(BIN)
+        .args(["--config.file", good.to_str().unwrap(), "--config.check"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 organisation(s): acme-prod"));
+    let bad = temp_file(
+        "check-bad.yml",
+        "organizations:\n  - name: acme-prod\n    client_id: id\n",
+    );
+    let (code, stderr) = run(
+        &["--config.file", bad.to_str().unwrap(), "--config.check"],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("check-bad.yml: organizations[0] (acme-prod): client_secret_file: missing"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_configuration_file() {
+    let sim = genesys_cloud_simulator::Simulator::start(
+        ([127, 0, 0, 1], 0).into(),
+        genesys_cloud_simulator::SimConfig {
+            client_id: "hup-client".into(),
+            client_secret: "hup-secret".into(),
+            ..genesys_cloud_simulator::SimConfig::demo()
+        },
+    )
+    .await
+    .unwrap();
+    let secret = temp_file("hup.secret", "hup-secret\n");
+    let config = temp_file("hup.yml", "consumer_groups: [{name: extra}]\n");
+    let p = Process::spawn(&["--demo", "--config.file", config.to_str().unwrap()], &[]).await;
+    let probe = |target: &str| get(p.url(&format!("/probe?target={target}")));
+    assert_eq!(probe("hup").await.unwrap().status(), 400);
+    std::fs::write(
+        &config,
+        format!(
+            "organizations:\n  - name: hup\n    api_url: {}\n    client_id: hup-client\n    client_secret_file: {}\n",
+            sim.base_url(),
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &p.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while probe("hup").await.unwrap().status() != 200 {
+        assert!(Instant::now() < deadline, "not reloaded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let body = probe("hup").await.unwrap().text().await.unwrap();
+    assert!(body.contains("genesys_eventbridge_up 1"), "{body}");
+    let (code, logs) = p.terminate();
+    assert_eq!(code, Some(0));
+    let hup = logs.find("SIGHUP received").expect("the signal is logged");
+    let reloaded = logs
+        .find("configuration reloaded")
+        .expect("the reload is logged");
+    assert!(hup < reloaded, "{logs}");
+    sim.shutdown();
+}

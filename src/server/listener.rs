@@ -109,6 +109,7 @@ pub async fn serve(
     // A JoinSet, so that the task ends with this future however it ends.
     let mut watcher = tokio::task::JoinSet::new();
     watcher.spawn(state.web.clone().follow());
+    watcher.spawn(state.config.clone().follow());
     state.ready.store(true, Ordering::SeqCst);
 
     // Tells connections still in their TLS handshake to give up at shutdown.
