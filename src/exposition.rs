@@ -21,6 +21,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::cache::Snapshot;
+use crate::metrics::{self, Kind, Metric};
 use crate::model::Figures;
 use crate::process::ProcessStats;
 use crate::telemetry::{Telemetry, TelemetryState};
@@ -187,51 +188,49 @@ fn encode(format: Format, collector: impl Collector) -> String {
     out
 }
 
-fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, value: f64) -> fmt::Result {
-    single(e, name, help, MetricType::Gauge, value)
+fn metric_type(m: &Metric) -> MetricType {
+    match m.kind {
+        Kind::Gauge => MetricType::Gauge,
+        Kind::Counter => MetricType::Counter,
+        Kind::Unknown => MetricType::Unknown,
+    }
 }
 
-/// One unlabelled sample of a gauge-like type (`Gauge` or `Unknown`).
-fn single(
-    e: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    kind: MetricType,
-    value: f64,
-) -> fmt::Result {
-    e.encode_descriptor(name, help, None, kind)?
+/// One unlabelled sample of a gauge-like metric (`Gauge` or `Unknown`).
+fn gauge(e: &mut DescriptorEncoder, m: &Metric, value: f64) -> fmt::Result {
+    debug_assert!(m.kind != Kind::Counter && m.labels.is_empty(), "{}", m.name);
+    e.encode_descriptor(m.family(), m.help, None, metric_type(m))?
         .encode_gauge(&value)
 }
 
 fn gauges<L: EncodeLabelSet>(
     e: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
+    m: &Metric,
     samples: impl IntoIterator<Item = (L, f64)>,
 ) -> fmt::Result {
+    debug_assert_eq!(m.kind, Kind::Gauge, "{}", m.name);
     let mut samples = samples.into_iter().peekable();
     if samples.peek().is_none() {
         return Ok(());
     }
-    let mut metric = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    let mut metric = e.encode_descriptor(m.family(), m.help, None, MetricType::Gauge)?;
     for (labels, value) in samples {
         metric.encode_family(&labels)?.encode_gauge(&value)?;
     }
     Ok(())
 }
 
-/// `name` without `_total`: the encoder appends it.
 fn counters<L: EncodeLabelSet>(
     e: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
+    m: &Metric,
     samples: impl IntoIterator<Item = (L, u64)>,
 ) -> fmt::Result {
+    debug_assert_eq!(m.kind, Kind::Counter, "{}", m.name);
     let mut samples = samples.into_iter().peekable();
     if samples.peek().is_none() {
         return Ok(());
     }
-    let mut metric = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+    let mut metric = e.encode_descriptor(m.family(), m.help, None, MetricType::Counter)?;
     for (labels, value) in samples {
         metric
             .encode_family(&labels)?
@@ -240,14 +239,9 @@ fn counters<L: EncodeLabelSet>(
     Ok(())
 }
 
-/// `name` without `_total`: the encoder appends it.
-fn counter(
-    e: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    value: impl EncodeCounterValue,
-) -> fmt::Result {
-    e.encode_descriptor(name, help, None, MetricType::Counter)?
+fn counter(e: &mut DescriptorEncoder, m: &Metric, value: impl EncodeCounterValue) -> fmt::Result {
+    debug_assert_eq!(m.kind, Kind::Counter, "{}", m.name);
+    e.encode_descriptor(m.family(), m.help, None, MetricType::Counter)?
         .encode_counter::<NoLabelSet, _, u64>(&value, None)
 }
 
@@ -256,14 +250,37 @@ fn unix_seconds(t: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-const CACHED: &str = "Cached: refreshed by a scrape at most once per --cache.ttl.";
+/// The per-group gauges and how each is read from a group's figures.
+type PerGroup = (&'static Metric, fn(&crate::model::GroupFigures) -> f64);
+const PER_GROUP: [PerGroup; 8] = [
+    (&metrics::CONSUMER_LAG_SECONDS, |g| g.lag_seconds),
+    (&metrics::CONSUMER_PROCESSING_LATENCY_SECONDS, |g| {
+        g.mean_latency_seconds
+    }),
+    (&metrics::CONSUMER_THROUGHPUT_EVENTS_PER_SECOND, |g| {
+        g.throughput
+    }),
+    (&metrics::CONSUMER_BACKLOG_EVENTS, |g| g.backlog),
+    (&metrics::CONSUMER_GROUP_MISSING, |g| {
+        f64::from(u8::from(g.missing))
+    }),
+    (&metrics::CONSUMER_LAG_THRESHOLD_SECONDS, |g| {
+        g.thresholds.max_lag.as_secs_f64()
+    }),
+    (
+        &metrics::CONSUMER_PROCESSING_LATENCY_THRESHOLD_SECONDS,
+        |g| g.thresholds.max_processing_latency.as_secs_f64(),
+    ),
+    (&metrics::CONSUMER_THRESHOLD_EXCEEDED, |g| {
+        f64::from(u8::from(g.exceeded))
+    }),
+];
 
 /// The per-group series of one snapshot. The encoder writes each family's
 /// HELP and TYPE lines; the samples are written by [`write_gauge_sample`].
 fn encode_groups(format: Format, f: &Figures) -> String {
     // About 110 bytes a sample; a good guess saves copies as the text grows.
     let mut out = String::with_capacity(110 * (2 * f.series.len() + 8 * f.groups.len()));
-    const SERIES: [&str; 2] = ["consumer_group", "event_type"];
     fn series(s: &crate::model::SeriesFigures) -> [&str; 2] {
         [s.consumer_group.as_str(), s.event_type.as_str()]
     }
@@ -271,81 +288,32 @@ fn encode_groups(format: Format, f: &Figures) -> String {
     gauge_family_recording(
         &mut out,
         format,
-        "genesys_eventbridge_events",
-        format!(
-            "Events processed in the query window, per consumer group and event type. {CACHED}"
-        ),
-        SERIES,
+        &metrics::EVENTS,
         f.series.iter().map(|s| (series(s), s.events)),
         Some(&mut labels),
     );
     // Same label sets in the same order: copied from the family above rather
     // than escaped and assembled again.
     if !f.series.is_empty() {
-        let name = "genesys_eventbridge_event_processing_latency_seconds";
-        let help =
-            format!("Processing latency per consumer group and event type, in seconds. {CACHED}");
-        out.push_str(&encode(format, Descriptor { name, help }));
+        let m = &metrics::EVENT_PROCESSING_LATENCY_SECONDS;
+        out.push_str(&encode(
+            format,
+            Descriptor {
+                name: m.name,
+                help: m.help,
+            },
+        ));
         for (s, labels) in f.series.iter().zip(labels) {
-            out.push_str(name);
+            out.push_str(m.name);
             out.extend_from_within(labels);
             write_value(&mut out, format, s.latency_seconds);
         }
     }
-    type PerGroup = (
-        &'static str,
-        &'static str,
-        fn(&crate::model::GroupFigures) -> f64,
-    );
-    let per_group: [PerGroup; 8] = [
-        (
-            "genesys_eventbridge_consumer_lag_seconds",
-            "Consumer lag: the worst processing latency over the group's event types, in seconds (0 for a missing group).",
-            |g| g.lag_seconds,
-        ),
-        (
-            "genesys_eventbridge_consumer_processing_latency_seconds",
-            "Event-weighted mean processing latency of the group, in seconds.",
-            |g| g.mean_latency_seconds,
-        ),
-        (
-            "genesys_eventbridge_consumer_throughput_events_per_second",
-            "Events of the group in the query window divided by the window's length.",
-            |g| g.throughput,
-        ),
-        (
-            "genesys_eventbridge_consumer_backlog_events",
-            "Estimated events in flight (Little's law: throughput times mean latency); an estimate, not a count.",
-            |g| g.backlog,
-        ),
-        (
-            "genesys_eventbridge_consumer_group_missing",
-            "1 when a configured consumer group returned no rows in the query window, else 0.",
-            |g| f64::from(u8::from(g.missing)),
-        ),
-        (
-            "genesys_eventbridge_consumer_lag_threshold_seconds",
-            "Lag threshold in force for the group, in seconds.",
-            |g| g.thresholds.max_lag.as_secs_f64(),
-        ),
-        (
-            "genesys_eventbridge_consumer_processing_latency_threshold_seconds",
-            "Processing-latency threshold in force for the group, in seconds.",
-            |g| g.thresholds.max_processing_latency.as_secs_f64(),
-        ),
-        (
-            "genesys_eventbridge_consumer_threshold_exceeded",
-            "1 when the group's lag exceeds its lag or its processing-latency threshold, else 0.",
-            |g| f64::from(u8::from(g.exceeded)),
-        ),
-    ];
-    for (name, help, value) in per_group {
+    for (m, value) in PER_GROUP {
         gauge_family(
             &mut out,
             format,
-            name,
-            format!("{help} {CACHED}"),
-            ["consumer_group"],
+            m,
             f.groups.iter().map(|g| ([g.name.as_str()], value(g))),
         );
     }
@@ -360,12 +328,10 @@ fn encode_groups(format: Format, f: &Figures) -> String {
 fn gauge_family<'a, const N: usize>(
     out: &mut String,
     format: Format,
-    name: &'static str,
-    help: String,
-    keys: [&'static str; N],
+    m: &Metric,
     samples: impl IntoIterator<Item = ([&'a str; N], f64)>,
 ) {
-    gauge_family_recording(out, format, name, help, keys, samples, None);
+    gauge_family_recording(out, format, m, samples, None);
 }
 
 /// [`gauge_family`], noting in `labels` where each sample's label set
@@ -373,9 +339,7 @@ fn gauge_family<'a, const N: usize>(
 fn gauge_family_recording<'a, const N: usize>(
     out: &mut String,
     format: Format,
-    name: &'static str,
-    help: String,
-    keys: [&'static str; N],
+    m: &Metric,
     samples: impl IntoIterator<Item = ([&'a str; N], f64)>,
     mut labels: Option<&mut Vec<std::ops::Range<usize>>>,
 ) {
@@ -383,7 +347,13 @@ fn gauge_family_recording<'a, const N: usize>(
     if samples.peek().is_none() {
         return;
     }
-    out.push_str(&encode(format, Descriptor { name, help }));
+    let (name, keys) = (m.name, m.labels);
+    assert_eq!(
+        keys.len(),
+        N,
+        "{name}: label values for every declared label"
+    );
+    out.push_str(&encode(format, Descriptor { name, help: m.help }));
     // The constant text between the label values, made once per family:
     // `name{k1="`, `",k2="`, ..., and `"} ` before the value.
     let joints: Vec<String> = keys
@@ -416,12 +386,12 @@ fn gauge_family_recording<'a, const N: usize>(
 #[derive(Debug)]
 struct Descriptor {
     name: &'static str,
-    help: String,
+    help: &'static str,
 }
 
 impl Collector for Descriptor {
     fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
-        e.encode_descriptor(self.name, &self.help, None, MetricType::Gauge)
+        e.encode_descriptor(self.name, self.help, None, MetricType::Gauge)
             .map(drop)
     }
 }
@@ -478,17 +448,11 @@ impl Collector for ClockSeries {
     fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
         let view = &self.0;
         if let Some(age) = view.data_age {
-            gauge(
-                &mut e,
-                "genesys_eventbridge_data_age_seconds",
-                "Age of the per-group data served, in seconds.",
-                age.as_secs_f64(),
-            )?;
+            gauge(&mut e, &metrics::DATA_AGE_SECONDS, age.as_secs_f64())?;
         }
         gauge(
             &mut e,
-            "genesys_eventbridge_rate_limit_cooldown_seconds",
-            "Seconds until the exporter calls the API again after a 429; 0 when none.",
+            &metrics::RATE_LIMIT_COOLDOWN_SECONDS,
             view.cooldown.map_or(0.0, |d| d.as_secs_f64()),
         )?;
         Ok(())
@@ -503,52 +467,33 @@ impl Collector for OrgSeries {
     fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
         let t = &self.0;
         let up = t.last_query.as_ref().is_some_and(|q| q.outcome.is_ok());
-        gauge(
-            &mut e,
-            "genesys_eventbridge_up",
-            "1 when the latest query of the Genesys Cloud analytics API succeeded, else 0.",
-            f64::from(u8::from(up)),
-        )?;
+        gauge(&mut e, &metrics::UP, f64::from(u8::from(up)))?;
         if let Some(at) = t.last_success {
             gauge(
                 &mut e,
-                "genesys_eventbridge_last_success_timestamp_seconds",
-                "Unix time the latest successful query finished.",
+                &metrics::LAST_SUCCESS_TIMESTAMP_SECONDS,
                 unix_seconds(at),
             )?;
         }
         if let Some(q) = &t.last_query {
             gauge(
                 &mut e,
-                "genesys_eventbridge_query_duration_seconds",
-                "Duration of the latest query, all pages and retries, in seconds.",
+                &metrics::QUERY_DURATION_SECONDS,
                 q.duration.as_secs_f64(),
             )?;
-            gauge(
-                &mut e,
-                "genesys_eventbridge_query_pages",
-                "Pages read by the latest query.",
-                f64::from(q.pages),
-            )?;
+            gauge(&mut e, &metrics::QUERY_PAGES, f64::from(q.pages))?;
         }
-        counter(
-            &mut e,
-            "genesys_eventbridge_queries",
-            "Queries of the analytics API started by scrapes (cache hits and cooldowns start none).",
-            t.queries,
-        )?;
+        counter(&mut e, &metrics::QUERIES_TOTAL, t.queries)?;
         counters(
             &mut e,
-            "genesys_eventbridge_query_failures",
-            "Failed queries by reason.",
+            &metrics::QUERY_FAILURES_TOTAL,
             t.failures
                 .iter()
                 .map(|(r, n)| ([("reason", r.as_str())], *n)),
         )?;
         counters(
             &mut e,
-            "genesys_eventbridge_api_requests",
-            "HTTP responses from the Genesys Cloud API by endpoint and status code.",
+            &metrics::API_REQUESTS_TOTAL,
             t.api_requests.iter().map(|((endpoint, code), n)| {
                 (
                     [
@@ -559,53 +504,27 @@ impl Collector for OrgSeries {
                 )
             }),
         )?;
-        // The `_count` mirror is untyped: the fixed name ends in a suffix that
-        // Prometheus reserves for histogram and summary parts, and typing it
-        // gauge makes `promtool check metrics` reject the exposition. Queries
-        // treat an untyped series exactly like a gauge.
         let limits = t.rate_limit;
-        for (name, help, kind, value) in [
-            (
-                "genesys_eventbridge_api_rate_limit_allowed",
-                "Requests allowed in the current rate-limit window (inin-ratelimit-allowed of the latest response that had it).",
-                MetricType::Gauge,
-                limits.allowed,
-            ),
-            (
-                "genesys_eventbridge_api_rate_limit_count",
-                "Requests counted in the current rate-limit window (inin-ratelimit-count of the latest response that had it); untyped, use it as a gauge.",
-                MetricType::Unknown,
-                limits.count,
-            ),
-            (
-                "genesys_eventbridge_api_rate_limit_reset_seconds",
-                "Seconds until the rate-limit window resets (inin-ratelimit-reset of the latest response that had it).",
-                MetricType::Gauge,
-                limits.reset_seconds,
-            ),
+        for (m, value) in [
+            (&metrics::API_RATE_LIMIT_ALLOWED, limits.allowed),
+            (&metrics::API_RATE_LIMIT_COUNT, limits.count),
+            (&metrics::API_RATE_LIMIT_RESET_SECONDS, limits.reset_seconds),
         ] {
             if let Some(v) = value {
-                single(&mut e, name, help, kind, v)?;
+                gauge(&mut e, m, v)?;
             }
         }
         if let Some(expiry) = t.token_expiry {
             gauge(
                 &mut e,
-                "genesys_eventbridge_token_expiry_timestamp_seconds",
-                "Unix time the current access token expires.",
+                &metrics::TOKEN_EXPIRY_TIMESTAMP_SECONDS,
                 unix_seconds(expiry),
             )?;
         }
-        counter(
-            &mut e,
-            "genesys_eventbridge_token_requests",
-            "Requests sent to the OAuth token endpoint.",
-            t.token_requests,
-        )?;
+        counter(&mut e, &metrics::TOKEN_REQUESTS_TOTAL, t.token_requests)?;
         counters(
             &mut e,
-            "genesys_eventbridge_invalid_rows",
-            "Rows of the API response skipped as invalid, by reason.",
+            &metrics::INVALID_ROWS_TOTAL,
             t.invalid_rows.iter().map(|(r, n)| ([("reason", *r)], *n)),
         )
     }
@@ -620,35 +539,30 @@ impl Collector for ExporterSeries {
         let view = &self.0;
         gauges(
             &mut e,
-            "genesys_eventbridge_exporter_build_info",
-            "Build information of the exporter; always 1.",
+            &metrics::EXPORTER_BUILD_INFO,
             [([("version", env!("CARGO_PKG_VERSION"))], 1.0)],
         )?;
         if let Some(config) = view.config {
             gauge(
                 &mut e,
-                "genesys_eventbridge_config_last_reload_successful",
-                "0 while a change to --config.file is refused, else 1.",
+                &metrics::CONFIG_LAST_RELOAD_SUCCESSFUL,
                 f64::from(u8::from(config.successful)),
             )?;
             gauge(
                 &mut e,
-                "genesys_eventbridge_config_last_reload_success_timestamp_seconds",
-                "Unix time the configuration file in force was loaded.",
+                &metrics::CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
                 unix_seconds(config.last_success),
             )?;
         }
         if let Some(web) = view.web_config {
             gauge(
                 &mut e,
-                "genesys_eventbridge_web_config_last_reload_successful",
-                "0 while a change to the web configuration file is refused, else 1.",
+                &metrics::WEB_CONFIG_LAST_RELOAD_SUCCESSFUL,
                 f64::from(u8::from(web.successful)),
             )?;
             gauge(
                 &mut e,
-                "genesys_eventbridge_web_config_last_reload_success_timestamp_seconds",
-                "Unix time the web configuration in force was loaded.",
+                &metrics::WEB_CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
                 unix_seconds(web.last_success),
             )?;
         }
@@ -656,46 +570,26 @@ impl Collector for ExporterSeries {
             return Ok(());
         };
         // Names and HELP as in the Prometheus client libraries.
-        counter(
-            &mut e,
-            "process_cpu_seconds",
-            "Total user and system CPU time spent in seconds.",
-            p.cpu_seconds,
-        )?;
-        for (name, help, value) in [
+        counter(&mut e, &metrics::PROCESS_CPU_SECONDS_TOTAL, p.cpu_seconds)?;
+        for (m, value) in [
             (
-                "process_resident_memory_bytes",
-                "Resident memory size in bytes.",
+                &metrics::PROCESS_RESIDENT_MEMORY_BYTES,
                 Some(p.resident_memory_bytes as f64),
             ),
             (
-                "process_virtual_memory_bytes",
-                "Virtual memory size in bytes.",
+                &metrics::PROCESS_VIRTUAL_MEMORY_BYTES,
                 Some(p.virtual_memory_bytes as f64),
             ),
             (
-                "process_start_time_seconds",
-                "Start time of the process since unix epoch in seconds.",
+                &metrics::PROCESS_START_TIME_SECONDS,
                 Some(p.start_time_seconds),
             ),
-            (
-                "process_threads",
-                "Number of OS threads in the process.",
-                Some(p.threads as f64),
-            ),
-            (
-                "process_open_fds",
-                "Number of open file descriptors.",
-                p.open_fds.map(|n| n as f64),
-            ),
-            (
-                "process_max_fds",
-                "Maximum number of open file descriptors.",
-                p.max_fds.map(|n| n as f64),
-            ),
+            (&metrics::PROCESS_THREADS, Some(p.threads as f64)),
+            (&metrics::PROCESS_OPEN_FDS, p.open_fds.map(|n| n as f64)),
+            (&metrics::PROCESS_MAX_FDS, p.max_fds.map(|n| n as f64)),
         ] {
             if let Some(v) = value {
-                gauge(&mut e, name, help, v)?;
+                gauge(&mut e, m, v)?;
             }
         }
         Ok(())
@@ -714,7 +608,25 @@ pub fn to_string(chunks: &[Bytes]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Scope;
     use crate::model::SeriesFigures;
+
+    const fn test_metric(help: &'static str, labels: &'static [&'static str]) -> Metric {
+        Metric {
+            name: "x_seconds",
+            kind: Kind::Gauge,
+            help,
+            labels,
+            scope: Scope::Group,
+        }
+    }
+    const ODD: Metric = test_metric(
+        "Help \\ with \"odd\" text\n.",
+        &["consumer_group", "event_type"],
+    );
+    const ONE: Metric = test_metric("Help.", &["consumer_group"]);
+    const NONE: Metric = test_metric("Help.", &[]);
+    const ANY: Metric = test_metric("Help.", &["a"]);
 
     fn snapshot() -> Snapshot {
         Snapshot::new(Figures {
@@ -763,8 +675,7 @@ mod tests {
         fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
             gauges(
                 &mut e,
-                "x_seconds",
-                "Help \\ with \"odd\" text\n.",
+                &ODD,
                 self.0.iter().map(|([(k1, v1), (k2, v2)], value)| {
                     ([(*k1, v1.as_str()), (*k2, v2.as_str())], *value)
                 }),
@@ -779,8 +690,7 @@ mod tests {
         fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
             gauges(
                 &mut e,
-                "x_seconds",
-                "Help.",
+                &ONE,
                 self.0
                     .iter()
                     .map(|(v, x)| ([("consumer_group", v.as_str())], *x)),
@@ -795,8 +705,7 @@ mod tests {
         fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
             gauges(
                 &mut e,
-                "x_seconds",
-                "Help.",
+                &NONE,
                 self.0.iter().map(|x| ([] as [(&str, &str); 0], *x)),
             )
         }
@@ -853,9 +762,7 @@ mod tests {
             gauge_family(
                 &mut written,
                 format,
-                "x_seconds",
-                "Help \\ with \"odd\" text\n.".into(),
-                ["consumer_group", "event_type"],
+                &ODD,
                 samples
                     .iter()
                     .map(|([(_, v1), (_, v2)], value)| ([v1.as_str(), v2.as_str()], *value)),
@@ -873,26 +780,17 @@ mod tests {
             gauge_family(
                 &mut written,
                 format,
-                "x_seconds",
-                "Help.".into(),
-                ["consumer_group"],
+                &ONE,
                 one.0.iter().map(|(v, x)| ([v.as_str()], *x)),
             );
             assert_eq!(written, encode(format, one), "{format:?}");
             let none = Reference0(values.to_vec());
             let mut written = String::new();
-            gauge_family(
-                &mut written,
-                format,
-                "x_seconds",
-                "Help.".into(),
-                [],
-                none.0.iter().map(|x| ([], *x)),
-            );
+            gauge_family(&mut written, format, &NONE, none.0.iter().map(|x| ([], *x)));
             assert_eq!(written, encode(format, none), "{format:?}");
 
             let mut empty = String::new();
-            gauge_family(&mut empty, format, "x_seconds", "Help.".into(), ["a"], []);
+            gauge_family::<1>(&mut empty, format, &ANY, []);
             assert_eq!(empty, "");
         }
     }
@@ -912,82 +810,24 @@ mod tests {
             };
             gauges(
                 &mut e,
-                "genesys_eventbridge_events",
-                &format!(
-                    "Events processed in the query window, per consumer group and event type. {CACHED}"
-                ),
+                &metrics::EVENTS,
                 f.series.iter().map(|s| (series(s), s.events)),
             )?;
             gauges(
                 &mut e,
-                "genesys_eventbridge_event_processing_latency_seconds",
-                &format!(
-                    "Processing latency per consumer group and event type, in seconds. {CACHED}"
-                ),
+                &metrics::EVENT_PROCESSING_LATENCY_SECONDS,
                 f.series.iter().map(|s| (series(s), s.latency_seconds)),
             )?;
-            let per_group =
-                |e: &mut DescriptorEncoder,
-                 name: &str,
-                 help: &str,
-                 v: fn(&crate::model::GroupFigures) -> f64| {
-                    gauges(
-                        e,
-                        name,
-                        &format!("{help} {CACHED}"),
-                        f.groups
-                            .iter()
-                            .map(|g| ([("consumer_group", g.name.clone())], v(g))),
-                    )
-                };
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_lag_seconds",
-                "Consumer lag: the worst processing latency over the group's event types, in seconds (0 for a missing group).",
-                |g| g.lag_seconds,
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_processing_latency_seconds",
-                "Event-weighted mean processing latency of the group, in seconds.",
-                |g| g.mean_latency_seconds,
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_throughput_events_per_second",
-                "Events of the group in the query window divided by the window's length.",
-                |g| g.throughput,
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_backlog_events",
-                "Estimated events in flight (Little's law: throughput times mean latency); an estimate, not a count.",
-                |g| g.backlog,
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_group_missing",
-                "1 when a configured consumer group returned no rows in the query window, else 0.",
-                |g| f64::from(u8::from(g.missing)),
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_lag_threshold_seconds",
-                "Lag threshold in force for the group, in seconds.",
-                |g| g.thresholds.max_lag.as_secs_f64(),
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_processing_latency_threshold_seconds",
-                "Processing-latency threshold in force for the group, in seconds.",
-                |g| g.thresholds.max_processing_latency.as_secs_f64(),
-            )?;
-            per_group(
-                &mut e,
-                "genesys_eventbridge_consumer_threshold_exceeded",
-                "1 when the group's lag exceeds its lag or its processing-latency threshold, else 0.",
-                |g| f64::from(u8::from(g.exceeded)),
-            )
+            for (m, v) in PER_GROUP {
+                gauges(
+                    &mut e,
+                    m,
+                    f.groups
+                        .iter()
+                        .map(|g| ([("consumer_group", g.name.clone())], v(g))),
+                )?;
+            }
+            Ok(())
         }
     }
 

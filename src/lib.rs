@@ -13,6 +13,7 @@ pub mod config;
 pub mod exposition;
 pub mod genesys;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod orgs;
 pub mod pipeline;

@@ -17,6 +17,8 @@
 //! matches the cases, bounds and outcomes measured here.
 
 mod common;
+#[path = "reliability/orgs.rs"]
+mod orgs;
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -1554,12 +1556,12 @@ struct Case {
 }
 
 macro_rules! cases {
-    ($($id:literal, $group:literal, $title:literal => $f:ident;)*) => {
+    ($($id:literal, $group:literal, $title:literal => $f:path;)*) => {
         [$(Case { id: $id, group: $group, title: $title, run: || Box::pin($f()) },)*]
     };
 }
 
-const CASES: [Case; 35] = cases! {
+const CASES: [Case; 41] = cases! {
     "429-retry-after", "Rate limits", "429 storm with `Retry-After: 1`" => rate_limited_with_retry_after;
     "429-no-retry-after", "Rate limits", "429 storm without `Retry-After`" => rate_limited_without_retry_after;
     "429-long-retry-after", "Rate limits", "429 with `Retry-After: 4`, longer than the 2.5 s budget" => rate_limited_longer_than_the_budget;
@@ -1595,6 +1597,12 @@ const CASES: [Case; 35] = cases! {
     "token-refused-again", "Token", "query 401 again after the renewal" => token_refused_after_renewal;
     "memory", "Memory", "240 scrapes of oversized, tiny-row and cut bodies (real binary)" => memory_under_faults;
     "clock", "Clock", "wall clock jumps −1 h and +2 d (real binary, libfaketime)" => wall_clock_jumps;
+    "org-hang", "Organisations", "one organisation accepts and never answers, another probed beside it" => orgs::beside_a_hang;
+    "org-429", "Organisations", "one organisation in a 429 storm (`Retry-After: 1`), another probed beside it" => orgs::beside_a_429_storm;
+    "org-500", "Organisations", "one organisation in a 500 storm, another probed beside it" => orgs::beside_a_500_storm;
+    "org-revoked", "Organisations", "one organisation's client revoked (401 on query and token)" => orgs::beside_a_revoked_client;
+    "reload-200", "Reload", "200 reloads, valid and invalid in turn, under probes" => orgs::reloads_under_probes;
+    "reload-refused", "Reload", "a file that does not load, followed as written, then fixed" => orgs::refused_file_then_fixed;
 };
 
 /// Cases run before the others, each alone: they move and decode bodies of
