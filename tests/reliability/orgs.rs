@@ -84,7 +84,7 @@ impl Orgs {
     fn probe_faulty_alongside(
         &self,
         stop: Arc<std::sync::atomic::AtomicBool>,
-    ) -> tokio::task::JoinHandle<usize> {
+    ) -> tokio::task::JoinHandle<(usize, Slowest)> {
         let mut p = self.probe("faulty");
         tokio::spawn(async move {
             let mut n = 0;
