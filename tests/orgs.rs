@@ -417,7 +417,7 @@ async fn two_hundred_reloads_under_probes_lose_no_scrape_and_keep_the_token() {
     let path = temp.path().join("orgs.yml");
     let (a, b) = (org("steady").await, org("moving").await);
     let steady = entry(temp.path(), &a, "");
-    write_config(&path, &[steady.clone()]);
+    write_config(&path, std::slice::from_ref(&steady));
     let exporter = Arc::new(Exporter::start(config_for(&path, &[])).await);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let prober = {
