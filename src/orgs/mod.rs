@@ -128,12 +128,6 @@ impl Registry {
             .collect()
     }
 
-    /// Whether `orgs` could be put in force: the HTTP clients build.
-    pub fn check(&self, orgs: &Organizations) -> Result<(), reqwest::Error> {
-        let _ = orgs;
-        crate::genesys::client::check_build()
-    }
-
     /// Puts `orgs` in force. An organisation whose settings did not change is
     /// kept as it runs (token, cache, counters); others start afresh.
     pub fn apply(&self, orgs: &Organizations) -> Result<Changes, reqwest::Error> {

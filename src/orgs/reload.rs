@@ -62,15 +62,6 @@ impl Loader for ConfigFile {
         loaded.files.clone()
     }
 
-    fn refuse(&self, _running: &LoadedConfig, next: &LoadedConfig) -> Option<String> {
-        // Building the clients is the one part of putting it in force that
-        // can fail; it is done here so that a failure refuses the file.
-        self.registry
-            .check(&next.orgs)
-            .err()
-            .map(|e| format!("cannot build the HTTP client: {e}"))
-    }
-
     fn apply(&self, next: &Arc<LoadedConfig>) {
         match self.registry.apply(&next.orgs) {
             Ok(changes) => tracing::info!(
