@@ -141,7 +141,7 @@ async fn reload_on_sighup(state: Arc<AppState>) {
         while hups.recv().await.is_some() {
             tracing::info!("SIGHUP received; reloading the configuration file");
             let config = state.config.clone();
-            let _ = tokio::task::spawn_blocking(move || config.reload()).await;
+            let _ = tokio::task::spawn_blocking(move || config.reload("SIGHUP")).await;
         }
     }
     #[cfg(not(unix))]

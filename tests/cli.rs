@@ -386,24 +386,60 @@ async fn sighup_reloads_the_configuration_file() {
         ),
     )
     .unwrap();
-    let status = Command::new("kill")
-        .args(["-HUP", &p.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while probe("hup").await.unwrap().status() != 200 {
-        assert!(Instant::now() < deadline, "not reloaded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let body = probe("hup").await.unwrap().text().await.unwrap();
-    assert!(body.contains("genesys_eventbridge_up 1"), "{body}");
+    let hup = |p: &Process| {
+        let status = Command::new("kill")
+            .args(["-HUP", &p.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let org = |extra: &str| {
+        format!(
+            "organizations:\n  - name: hup\n    api_url: {}\n    client_id: hup-client\n    client_secret_file: {}\n{extra}",
+            sim.base_url(),
+            secret.display()
+        )
+    };
+    let until = |target: &'static str, done: fn(u16, &str) -> bool| {
+        let url = p.url(&format!("/probe?target={target}"));
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let r = get(&url).await.unwrap();
+                let status = r.status().as_u16();
+                if done(status, &r.text().await.unwrap()) {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "not reloaded");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    // Added.
+    std::fs::write(&config, org("")).unwrap();
+    hup(&p);
+    until("hup", |status, body| {
+        status == 200 && body.contains("genesys_eventbridge_up 1")
+    })
+    .await;
+    // Changed: a threshold.
+    std::fs::write(&config, org("    thresholds: {max_lag: 45s}\n")).unwrap();
+    hup(&p);
+    until("hup", |_, body| {
+        body.contains("genesys_eventbridge_consumer_lag_threshold_seconds{consumer_group=\"eventbridge-consumer-primary\"} 45.0")
+    })
+    .await;
+    // Removed.
+    std::fs::write(&config, "consumer_groups: [{name: extra}]\n").unwrap();
+    hup(&p);
+    until("hup", |status, _| status == 400).await;
     let (code, logs) = p.terminate();
     assert_eq!(code, Some(0));
-    let hup = logs.find("SIGHUP received").expect("the signal is logged");
-    let reloaded = logs
-        .find("configuration reloaded")
-        .expect("the reload is logged");
-    assert!(hup < reloaded, "{logs}");
+    let by_hup = logs
+        .lines()
+        .filter(|l| l.contains("configuration reloaded") && l.contains("trigger=SIGHUP"))
+        .count();
+    assert_eq!(by_hup, 3, "{logs}");
+    assert_eq!(logs.matches("SIGHUP received").count(), 3, "{logs}");
     sim.shutdown();
 }

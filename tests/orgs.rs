@@ -294,8 +294,64 @@ async fn reload(exporter: &Exporter) -> (u16, String) {
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
+/// How a test makes the exporter read its configuration file again.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    /// `POST /-/reload`.
+    Post,
+    /// Nothing: the exporter follows the file.
+    FileChange,
+}
+
+fn reload_status(metrics: &str) -> (Option<f64>, Option<f64>) {
+    (
+        sample(
+            metrics,
+            "genesys_eventbridge_config_last_reload_successful",
+            &[],
+        ),
+        sample(
+            metrics,
+            "genesys_eventbridge_config_last_reload_success_timestamp_seconds",
+            &[],
+        ),
+    )
+}
+
+/// Fires `trigger` after the file was written; returns once the exporter
+/// has read it: 200 or 500 for a POST, the reload status changing for a
+/// file change. `Ok` when the file was taken, `Err` with the reason shown.
+async fn reread(exporter: &Exporter, trigger: Trigger) -> Result<(), String> {
+    match trigger {
+        Trigger::Post => match reload(exporter).await {
+            (200, _) => Ok(()),
+            (500, body) => Err(body),
+            other => panic!("{other:?}"),
+        },
+        Trigger::FileChange => {
+            let before = reload_status(&exporter.scrape().await);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let now = reload_status(&exporter.scrape().await);
+                // Loaded anew, or a refused change taken back (then nothing
+                // is loaded: the configuration in force is the file again).
+                if now.1 != before.1 || (before.0 == Some(0.0) && now.0 == Some(1.0)) {
+                    return Ok(());
+                }
+                if now.0 == Some(0.0) && before.0 != Some(0.0) {
+                    return Err("refused".into());
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{trigger:?}: the file was not read"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn reload_scenario(trigger: Trigger) {
     let temp = tempfile::tempdir().unwrap();
     let path = temp.path().join("orgs.yml");
     let (a, b, c) = (org("a").await, org("b").await, org("c").await);
@@ -306,8 +362,9 @@ async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
     let exporter = Exporter::start(config_for(&path, &[])).await;
     assert_eq!(probe(&exporter, "target=a").await.0, 200);
     assert_eq!(probe(&exporter, "target=b").await.0, 200);
+    assert_eq!(probe(&exporter, "target=c").await.0, 400);
 
-    // POST /-/reload: c added, b's threshold changed, a unchanged.
+    // c added, b's threshold changed, a unchanged.
     write_config(
         &path,
         &[
@@ -316,12 +373,14 @@ async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
             entry(temp.path(), &c, ""),
         ],
     );
-    assert_eq!(
-        reload(&exporter).await,
-        (200, "Configuration reloaded.\n".into())
-    );
+    reread(&exporter, trigger)
+        .await
+        .expect("a valid file is taken");
     let (status, body) = probe(&exporter, "target=c").await;
-    assert_eq!(status, 200, "an added organisation answers its first probe");
+    assert_eq!(
+        status, 200,
+        "{trigger:?}: an added organisation answers its first probe"
+    );
     assert_eq!(sample(&body, "genesys_eventbridge_up", &[]), Some(1.0));
     let (_, body) = probe(&exporter, "target=b").await;
     assert_eq!(
@@ -330,7 +389,8 @@ async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
             "genesys_eventbridge_consumer_lag_threshold_seconds",
             &[("consumer_group", "b-primary")]
         ),
-        Some(45.0)
+        Some(45.0),
+        "{trigger:?}: a changed threshold is in force"
     );
     assert_eq!(
         b.sim.token_requests(),
@@ -348,7 +408,7 @@ async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
         Some(1.0)
     );
 
-    // Refused files: the reason, 500, the gauge at 0, and what runs stays.
+    // Refused files: the reason, the gauge at 0, and what runs stays.
     for (text, reason) in [
         ("organizations: [\n".to_string(), "invalid YAML"),
         (
@@ -367,48 +427,60 @@ async fn reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
             "client_secret_file: missing",
         ),
     ] {
+        write_config(
+            &path,
+            std::slice::from_ref(&text.replace("organizations:\n", "")),
+        );
         std::fs::write(&path, &text).unwrap();
-        let (status, body) = reload(&exporter).await;
-        assert_eq!(status, 500, "{body}");
-        assert!(body.contains(reason), "{body}");
-        assert_eq!(body.lines().count(), 1);
+        let refusal = reread(&exporter, trigger).await.expect_err("refused");
+        if let Trigger::Post = trigger {
+            assert!(refusal.contains(reason), "{refusal}");
+            assert_eq!(refusal.lines().count(), 1);
+        }
         let metrics = exporter.scrape().await;
         assert_eq!(
-            sample(
-                &metrics,
-                "genesys_eventbridge_config_last_reload_successful",
-                &[]
-            ),
-            Some(0.0)
+            reload_status(&metrics).0,
+            Some(0.0),
+            "{trigger:?}: {reason}"
         );
         assert_eq!(probe(&exporter, "target=c").await.0, 200, "what runs stays");
+        // Back to a good file, so that the next refusal is a change again.
+        write_config(
+            &path,
+            &[
+                entry(temp.path(), &a, ""),
+                entry(temp.path(), &b, "    thresholds: {max_lag: 45s}\n"),
+                entry(temp.path(), &c, ""),
+            ],
+        );
+        reread(&exporter, trigger).await.expect("taken back");
+        assert_eq!(reload_status(&exporter.scrape().await).0, Some(1.0));
     }
 
-    // A change of the file itself, without any request: b and c removed.
+    // b and c removed.
     write_config(&path, &[entry(temp.path(), &a, "")]);
-    let removed = async {
-        for _ in 0..100 {
-            if probe(&exporter, "target=b").await.0 == 400 {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
-    };
-    assert!(removed.await, "the file change was followed");
+    reread(&exporter, trigger)
+        .await
+        .expect("a valid file is taken");
+    assert_eq!(
+        probe(&exporter, "target=b").await.0,
+        400,
+        "a removed organisation stops"
+    );
     assert_eq!(probe(&exporter, "target=c").await.0, 400);
     assert_eq!(probe(&exporter, "target=a").await.0, 200);
-    let metrics = exporter.scrape().await;
-    assert_eq!(
-        sample(
-            &metrics,
-            "genesys_eventbridge_config_last_reload_successful",
-            &[]
-        ),
-        Some(1.0)
-    );
     assert_eq!(a.sim.token_requests(), 1);
     exporter.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_reload_adds_changes_and_removes_organisations_and_refuses_bad_files() {
+    reload_scenario(Trigger::Post).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_change_adds_changes_and_removes_organisations_and_refuses_bad_files() {
+    reload_scenario(Trigger::FileChange).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

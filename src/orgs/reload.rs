@@ -62,10 +62,11 @@ impl Loader for ConfigFile {
         loaded.files.clone()
     }
 
-    fn apply(&self, next: &Arc<LoadedConfig>) {
+    fn apply(&self, next: &Arc<LoadedConfig>, trigger: &'static str) {
         match self.registry.apply(&next.orgs) {
             Ok(changes) => tracing::info!(
                 file = %self.path.display(),
+                trigger,
                 organizations = next.orgs.configured.len(),
                 added = changes.added,
                 changed = changes.changed,

@@ -106,7 +106,7 @@ async fn reload(state: &AppState) -> Response<Chunks> {
         );
     }
     let config = state.config.clone();
-    match tokio::task::spawn_blocking(move || config.reload()).await {
+    match tokio::task::spawn_blocking(move || config.reload("POST /-/reload")).await {
         Ok(Ok(())) => text(StatusCode::OK, "Configuration reloaded.\n"),
         Ok(Err(reason)) => text(
             StatusCode::INTERNAL_SERVER_ERROR,

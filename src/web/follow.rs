@@ -56,8 +56,8 @@ pub trait Loader: Send + Sync + 'static {
     }
 
     /// Puts `next` in force; called once per accepted version, before it
-    /// becomes [`Followed::current`].
-    fn apply(&self, _next: &Arc<Self::Loaded>) {}
+    /// becomes [`Followed::current`]. `trigger` says what read it, for the log.
+    fn apply(&self, _next: &Arc<Self::Loaded>, _trigger: &'static str) {}
 }
 
 /// For the exporter's own metrics.
@@ -175,21 +175,28 @@ impl<L: Loader> Followed<L> {
         }
         // Still pending after a refusal: the next look reads the files again,
         // so a fix (or a file the new version names appearing) is picked up.
-        let _ = self.load_now(loader, &mut watch, &running);
+        let _ = self.load_now(loader, &mut watch, &running, "file change");
     }
 
     /// Reads the file at once, whatever the stamps say: SIGHUP and
-    /// `POST /-/reload`. The error is the one-line reason of a refusal.
-    pub fn reload(&self) -> Result<(), String> {
+    /// `POST /-/reload` (named by `trigger` in the log). The error is the
+    /// one-line reason of a refusal.
+    pub fn reload(&self, trigger: &'static str) -> Result<(), String> {
         let Some(loader) = &self.loader else {
             return Ok(());
         };
         let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
         let running = self.current();
-        self.load_now(loader, &mut watch, &running)
+        self.load_now(loader, &mut watch, &running, trigger)
     }
 
-    fn load_now(&self, loader: &L, watch: &mut Watch, running: &L::Loaded) -> Result<(), String> {
+    fn load_now(
+        &self,
+        loader: &L,
+        watch: &mut Watch,
+        running: &L::Loaded,
+        trigger: &'static str,
+    ) -> Result<(), String> {
         let refusal = match loader.load() {
             Ok(next) => match loader.refuse(running, &next) {
                 Some(why) => why,
@@ -197,7 +204,7 @@ impl<L: Loader> Followed<L> {
                     watch.pending = None;
                     watch.refused = None;
                     let next = Arc::new(next);
-                    loader.apply(&next);
+                    loader.apply(&next, trigger);
                     *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
                     self.set_status(|s| {
                         *s = ReloadStatus {
@@ -214,6 +221,7 @@ impl<L: Loader> Followed<L> {
         if watch.refused.as_ref() != Some(&refusal) {
             tracing::error!(
                 file = %loader.path().display(),
+                trigger,
                 error = %refusal,
                 "{} change refused; the running configuration stays in force",
                 L::WHAT

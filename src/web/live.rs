@@ -37,9 +37,10 @@ impl Loader for WebConfigFile {
         needs_restart(running, next).map(str::to_string)
     }
 
-    fn apply(&self, next: &Arc<WebConfig>) {
+    fn apply(&self, next: &Arc<WebConfig>, trigger: &'static str) {
         tracing::info!(
             file = %self.path.display(),
+            trigger,
             tls = next.tls.is_some(),
             client_auth = ?next.client_auth,
             basic_auth = next.auth.is_some(),
