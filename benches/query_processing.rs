@@ -73,6 +73,7 @@ async fn fetch_pages(groups: usize, event_types: usize, page_size: u32) -> Vec<B
         rows: RowSource::Fixed(org_rows(groups, event_types)),
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
+        integrations: genesys_cloud_simulator::demo_integrations(),
     };
     let sim = Simulator::start(([127, 0, 0, 1], 0).into(), config)
         .await

@@ -118,6 +118,7 @@ async fn main() {
         // High enough that only the 429s asked for happen.
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
+        integrations: genesys_cloud_simulator::demo_integrations(),
     };
     let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], args.port)), config)
         .await

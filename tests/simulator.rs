@@ -25,6 +25,7 @@ fn config(rows: Vec<Value>) -> SimConfig {
         rows: RowSource::Fixed(rows),
         rate_limit_per_minute: 300,
         query_path: DEFAULT_QUERY_PATH.into(),
+        integrations: genesys_cloud_simulator::demo_integrations(),
     }
 }
 

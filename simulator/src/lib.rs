@@ -16,6 +16,7 @@
 mod auth;
 mod data;
 mod faults;
+mod integrations;
 mod paging;
 mod query;
 mod ratelimit;
@@ -42,6 +43,7 @@ use tokio::sync::watch;
 
 pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows, org_rows};
 pub use faults::Fault;
+pub use integrations::{EVENTBRIDGE_TYPE, INTEGRATIONS_PATH, demo_integrations, integration};
 pub use paging::PagingMode;
 
 use auth::{TokenStatus, TokenStore};
@@ -72,6 +74,8 @@ pub struct SimConfig {
     /// Query requests allowed per token and minute; more answer 429.
     pub rate_limit_per_minute: u32,
     pub query_path: String,
+    /// What `GET /api/v2/integrations` lists (`Integration` objects).
+    pub integrations: Vec<serde_json::Value>,
 }
 
 impl SimConfig {
@@ -85,6 +89,7 @@ impl SimConfig {
             rows: RowSource::Demo,
             rate_limit_per_minute: 300,
             query_path: DEFAULT_QUERY_PATH.into(),
+            integrations: demo_integrations(),
         }
     }
 }
@@ -129,6 +134,7 @@ impl RecordedRequest {
 enum Endpoint {
     Token,
     Query,
+    Integrations,
     Other,
 }
 
@@ -136,6 +142,8 @@ enum Endpoint {
 struct State {
     token_faults: VecDeque<Fault>,
     query_faults: VecDeque<Fault>,
+    integrations_faults: VecDeque<Fault>,
+    integrations: Vec<serde_json::Value>,
     paging: PagingMode,
     rows: RowSource,
     tokens: TokenStore,
@@ -155,6 +163,7 @@ struct Shared {
     state: Mutex<State>,
     token_requests: AtomicUsize,
     query_requests: AtomicUsize,
+    integrations_requests: AtomicUsize,
     shutdown: watch::Sender<bool>,
 }
 
@@ -209,6 +218,8 @@ impl Simulator {
             state: Mutex::new(State {
                 token_faults: VecDeque::new(),
                 query_faults: VecDeque::new(),
+                integrations_faults: VecDeque::new(),
+                integrations: config.integrations,
                 paging: PagingMode::Normal,
                 rows: config.rows,
                 tokens: TokenStore::default(),
@@ -219,6 +230,7 @@ impl Simulator {
             }),
             token_requests: AtomicUsize::new(0),
             query_requests: AtomicUsize::new(0),
+            integrations_requests: AtomicUsize::new(0),
             shutdown,
         });
         tokio::spawn(accept_loop(listener, shared.clone()));
@@ -256,11 +268,27 @@ impl Simulator {
         self.shared.state().query_faults.push_back(f);
     }
 
-    /// Drops every queued fault of both endpoints: the upstream heals.
+    /// Queues a fault for a coming integrations request; each request takes one.
+    pub fn push_integrations_fault(&self, f: Fault) {
+        self.shared.state().integrations_faults.push_back(f);
+    }
+
+    /// Drops every queued fault of every endpoint: the upstream heals.
     pub fn clear_faults(&self) {
         let mut state = self.shared.state();
         state.token_faults.clear();
         state.query_faults.clear();
+        state.integrations_faults.clear();
+    }
+
+    /// Lists exactly these integrations from now on.
+    pub fn set_integrations(&self, integrations: Vec<serde_json::Value>) {
+        self.shared.state().integrations = integrations;
+    }
+
+    /// Requests received on `/api/v2/integrations`, faulted ones included.
+    pub fn integrations_requests(&self) -> usize {
+        self.shared.integrations_requests.load(Ordering::SeqCst)
     }
 
     pub fn set_paging(&self, m: PagingMode) {
@@ -374,6 +402,7 @@ async fn handle(
     let endpoint = match parts.uri.path() {
         TOKEN_PATH => Endpoint::Token,
         p if p == shared.query_path => Endpoint::Query,
+        INTEGRATIONS_PATH => Endpoint::Integrations,
         _ => Endpoint::Other,
     };
     let (body, body_error) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -413,6 +442,10 @@ async fn handle(
             Endpoint::Query => {
                 shared.query_requests.fetch_add(1, Ordering::SeqCst);
                 state.query_faults.pop_front()
+            }
+            Endpoint::Integrations => {
+                shared.integrations_requests.fetch_add(1, Ordering::SeqCst);
+                state.integrations_faults.pop_front()
             }
             Endpoint::Other => None,
         }
@@ -460,6 +493,12 @@ async fn handle(
         }
         Endpoint::Query if parts.method != Method::POST => method_not_allowed(&parts.method),
         Endpoint::Query => query_endpoint(&shared, &parts.headers, &body),
+        Endpoint::Integrations if parts.method != Method::GET => api_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method.not.allowed",
+            &format!("method {} is not allowed here; use GET", parts.method),
+        ),
+        Endpoint::Integrations => integrations_endpoint(&shared, &parts.headers, parts.uri.query()),
         Endpoint::Other => api_error(
             StatusCode::NOT_FOUND,
             "not.found",
@@ -503,6 +542,34 @@ pub(crate) fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
 
 /// The analytics query: bearer token, rate limit, body, page.
 fn query_endpoint(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response<SimBody> {
+    authorized(shared, headers, |state| {
+        answer_query(shared, state, headers, body)
+    })
+}
+
+/// The integrations listing: bearer token, rate limit, one page.
+fn integrations_endpoint(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Response<SimBody> {
+    authorized(shared, headers, |state| match integrations::parse(query) {
+        Err(message) => bad_request(&message),
+        Ok(listing) => json_response(
+            StatusCode::OK,
+            &correlation_id(),
+            &integrations::page(&state.integrations, &listing),
+        ),
+    })
+}
+
+/// A platform API request: its bearer token checked and counted against the
+/// token's rate limit (with the `inin-ratelimit-*` headers), then `answer`.
+fn authorized(
+    shared: &Shared,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&mut State) -> Response<SimBody>,
+) -> Response<SimBody> {
     let Some(token) = auth::bearer_token(headers) else {
         return api_error(
             StatusCode::UNAUTHORIZED,
@@ -541,7 +608,7 @@ fn query_endpoint(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response
         set_header(&mut response, "retry-after", rate.reset_secs.to_string());
         response
     } else {
-        answer_query(shared, &mut state, headers, body)
+        answer(&mut state)
     };
     rate.apply(&mut response);
     response

@@ -32,6 +32,7 @@ pub fn sim_config(rows: Vec<Value>) -> SimConfig {
         rows: RowSource::Fixed(rows),
         rate_limit_per_minute: 100_000,
         query_path: "/api/v2/analytics/events/details/query".into(),
+        integrations: genesys_cloud_simulator::demo_integrations(),
     }
 }
 
