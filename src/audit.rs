@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::integration::Integration;
 use crate::logging::short;
 use crate::model::{Figures, GroupFigures};
 
@@ -11,6 +12,11 @@ pub enum AuditEvent {
     LagThresholdRecovered(GroupFigures),
     ConsumerGroupMissing(String),
     ConsumerGroupReturned(String),
+    /// From the state before (`None`: not seen before) to `to`.
+    IntegrationStateChanged {
+        from: Option<String>,
+        to: Integration,
+    },
 }
 
 impl AuditEvent {
@@ -20,6 +26,7 @@ impl AuditEvent {
             AuditEvent::LagThresholdRecovered(_) => "LAG_THRESHOLD_RECOVERED",
             AuditEvent::ConsumerGroupMissing(_) => "CONSUMER_GROUP_MISSING",
             AuditEvent::ConsumerGroupReturned(_) => "CONSUMER_GROUP_RETURNED",
+            AuditEvent::IntegrationStateChanged { .. } => "INTEGRATION_STATE_CHANGED",
         }
     }
 
@@ -46,6 +53,17 @@ impl AuditEvent {
             AuditEvent::ConsumerGroupMissing(name) => {
                 tracing::warn!(org, event, consumer_group = %short(name), "configured consumer group returned no rows")
             }
+            AuditEvent::IntegrationStateChanged { from, to } => tracing::warn!(
+                org,
+                event,
+                integration_id = %short(&to.id),
+                name = %short(&to.name),
+                from = from.as_deref().unwrap_or("unseen"),
+                to = to.state.code(),
+                enabled = to.enabled,
+                detail = to.detail.as_deref().unwrap_or(""),
+                "EventBridge integration changed state"
+            ),
             AuditEvent::ConsumerGroupReturned(name) => {
                 tracing::warn!(org, event, consumer_group = %short(name), "consumer group reports rows again")
             }
@@ -59,10 +77,12 @@ struct GroupState {
     missing: bool,
 }
 
-/// The state each group was last seen in.
+/// The state each group and integration was last seen in.
 #[derive(Debug, Default)]
 pub struct Transitions {
     groups: HashMap<String, GroupState>,
+    /// Integration id → reported code.
+    integrations: HashMap<String, String>,
 }
 
 impl Transitions {
@@ -90,6 +110,31 @@ impl Transitions {
             next.insert(g.name.clone(), now);
         }
         self.groups = next;
+        events
+    }
+
+    /// The events a listing causes: one per integration whose state code
+    /// changed. One first seen in a state other than `ACTIVE` counts as a
+    /// change into it, as a group first seen lagging does.
+    pub fn observe_integrations(&mut self, list: &[Integration]) -> Vec<AuditEvent> {
+        let mut events = Vec::new();
+        let mut next = HashMap::with_capacity(list.len());
+        for i in list {
+            let code = i.state.code().to_string();
+            let before = self.integrations.get(&i.id);
+            let changed = match before {
+                Some(b) => *b != code,
+                None => code != "ACTIVE",
+            };
+            if changed {
+                events.push(AuditEvent::IntegrationStateChanged {
+                    from: before.cloned(),
+                    to: i.clone(),
+                });
+            }
+            next.insert(i.id.clone(), code);
+        }
+        self.integrations = next;
         events
     }
 }

@@ -21,10 +21,11 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::cache::Snapshot;
+use crate::integration::{self, Integration};
 use crate::metrics::{self, Kind, Metric};
 use crate::model::Figures;
 use crate::process::ProcessStats;
-use crate::telemetry::{Telemetry, TelemetryState};
+use crate::telemetry::{IntegrationsSeen, Telemetry, TelemetryState};
 use crate::web::ReloadStatus;
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -526,8 +527,51 @@ impl Collector for OrgSeries {
             &mut e,
             &metrics::INVALID_ROWS_TOTAL,
             t.invalid_rows.iter().map(|(r, n)| ([("reason", *r)], *n)),
-        )
+        )?;
+        match &t.integrations {
+            Some(seen) => integration_series(&mut e, seen),
+            None => Ok(()),
+        }
     }
+}
+
+/// The EventBridge integrations: the enum pattern of kube-state-metrics for
+/// the state (one series per state, 1 for the one reported).
+fn integration_series(e: &mut DescriptorEncoder, seen: &IntegrationsSeen) -> fmt::Result {
+    gauge(e, &metrics::INTEGRATIONS_UP, f64::from(u8::from(seen.up)))?;
+    let list = seen.list.as_slice();
+    let ids = |i: &Integration| [("integration_id", i.id.clone()), ("name", i.name.clone())];
+    gauges(
+        e,
+        &metrics::INTEGRATION_STATE,
+        list.iter().flat_map(|i| {
+            let reported = i.state.label();
+            let unknown = (reported == integration::UNKNOWN).then_some(integration::UNKNOWN);
+            integration::STATES
+                .iter()
+                .copied()
+                .chain(unknown)
+                .map(move |state| {
+                    let [id, name] = ids(i);
+                    (
+                        [id, name, ("state", state.to_string())],
+                        f64::from(u8::from(state == reported)),
+                    )
+                })
+        }),
+    )?;
+    gauges(
+        e,
+        &metrics::INTEGRATION_ENABLED,
+        list.iter()
+            .map(|i| (ids(i), f64::from(u8::from(i.enabled)))),
+    )?;
+    gauges(
+        e,
+        &metrics::INTEGRATION_STATE_CHANGED_TIMESTAMP_SECONDS,
+        list.iter()
+            .filter_map(|i| i.state_changed.map(|t| (ids(i), unix_seconds(t)))),
+    )
 }
 
 /// The exporter's own series: build, process, and the following of its files.

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod exposition;
 pub mod genesys;
+pub mod integration;
 pub mod logging;
 pub mod metrics;
 pub mod model;

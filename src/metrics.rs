@@ -111,6 +111,14 @@ metrics! {
         "Requests sent to the OAuth token endpoint.";
     INVALID_ROWS_TOTAL = "genesys_eventbridge_invalid_rows_total", Counter, ["reason"], Query,
         "Rows of the API response skipped as invalid, by reason.";
+    INTEGRATIONS_UP = "genesys_eventbridge_integrations_up", Gauge, [], Query,
+        "1 when the latest listing of the organisation's EventBridge integrations succeeded, else 0.";
+    INTEGRATION_STATE = "genesys_eventbridge_integration_state", Gauge, ["integration_id", "name", "state"], Query,
+        "1 for the state the EventBridge integration reports, 0 for each other state; a code the exporter does not know is state unknown.";
+    INTEGRATION_ENABLED = "genesys_eventbridge_integration_enabled", Gauge, ["integration_id", "name"], Query,
+        "1 when the EventBridge integration is meant to run (intendedState ENABLED), else 0.";
+    INTEGRATION_STATE_CHANGED_TIMESTAMP_SECONDS = "genesys_eventbridge_integration_state_changed_timestamp_seconds", Gauge, ["integration_id", "name"], Query,
+        "Unix time the EventBridge integration's reported state last changed (lastUpdated).";
     EXPORTER_BUILD_INFO = "genesys_eventbridge_exporter_build_info", Gauge, ["version"], Exporter,
         "Build information of the exporter; always 1.";
     CONFIG_LAST_RELOAD_SUCCESSFUL = "genesys_eventbridge_config_last_reload_successful", Gauge, [], Exporter,

@@ -8,9 +8,10 @@ use tokio::time::Instant;
 
 use crate::audit::Transitions;
 use crate::cache::{Snapshot, Source};
+use crate::genesys::client::IntegrationsResult;
 use crate::genesys::{GenesysClient, QueryError};
 use crate::model::{self, GroupFigures, GroupSpec, Thresholds};
-use crate::telemetry::{LastQuery, QuerySummary, Telemetry, TracedRequest};
+use crate::telemetry::{INVALID_INTEGRATION, LastQuery, QuerySummary, Telemetry, TracedRequest};
 
 /// What `/probe?debug=true` shows of the latest query.
 #[derive(Debug, Clone)]
@@ -29,6 +30,34 @@ pub struct TracedFigures {
     pub groups: Vec<GroupFigures>,
 }
 
+/// After a 403 the integrations listing is sent at most this often: the
+/// OAuth client lacks the permission, which an administrator grants rarely.
+pub const FORBIDDEN_RETRY: Duration = Duration::from_secs(3600);
+
+/// When the integrations listing may be sent: not within
+/// [`FORBIDDEN_RETRY`] of a 403.
+#[derive(Debug, Default)]
+struct Forbidden {
+    until: Option<Instant>,
+}
+
+impl Forbidden {
+    fn allows(&self, now: Instant) -> bool {
+        self.until.is_none_or(|until| now >= until)
+    }
+
+    /// Records a 403; true when it is the first in a row (to be logged).
+    fn refused(&mut self, now: Instant) -> bool {
+        let first = self.until.is_none();
+        self.until = Some(now + FORBIDDEN_RETRY);
+        first
+    }
+
+    fn allowed(&mut self) {
+        self.until = None;
+    }
+}
+
 pub struct Pipeline {
     client: GenesysClient,
     groups: Vec<GroupSpec>,
@@ -37,25 +66,111 @@ pub struct Pipeline {
     transitions: Mutex<Transitions>,
     org: Arc<str>,
     last_trace: Mutex<Option<Arc<QueryTrace>>>,
+    /// Whether to list the integrations, and when they were last listed.
+    integrations: bool,
+    max_stale: Duration,
+    integrations_listed: Mutex<Option<Instant>>,
+    forbidden: Mutex<Forbidden>,
+}
+
+/// Where a pipeline's queries go and what it does with them.
+pub struct PipelineSettings {
+    pub groups: Vec<GroupSpec>,
+    pub defaults: Thresholds,
+    pub integrations: bool,
+    pub max_stale: Duration,
 }
 
 impl Pipeline {
     pub fn new(
         client: GenesysClient,
-        groups: Vec<GroupSpec>,
-        defaults: Thresholds,
+        settings: PipelineSettings,
         telemetry: Arc<Telemetry>,
         org: Arc<str>,
     ) -> Self {
         Pipeline {
             client,
-            groups,
-            defaults,
+            groups: settings.groups,
+            defaults: settings.defaults,
             telemetry,
             transitions: Mutex::new(Transitions::default()),
             org,
             last_trace: Mutex::new(None),
+            integrations: settings.integrations,
+            max_stale: settings.max_stale,
+            integrations_listed: Mutex::new(None),
+            forbidden: Mutex::new(Forbidden::default()),
         }
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The integrations listing of this cycle, when the collector is on and
+    /// no 403 holds it back.
+    async fn list_integrations(
+        &self,
+        deadline: Instant,
+    ) -> Option<Result<IntegrationsResult, QueryError>> {
+        if !self.integrations || !Self::lock(&self.forbidden).allows(Instant::now()) {
+            return None;
+        }
+        Some(self.client.integrations(deadline).await)
+    }
+
+    fn integrations_done(&self, outcome: Option<Result<IntegrationsResult, QueryError>>) {
+        if !self.integrations {
+            return;
+        }
+        match outcome {
+            Some(Ok(result)) => {
+                Self::lock(&self.forbidden).allowed();
+                *Self::lock(&self.integrations_listed) = Some(Instant::now());
+                if result.invalid > 0 {
+                    tracing::warn!(org = %self.org, invalid = result.invalid, "skipped malformed integrations");
+                    self.telemetry
+                        .invalid_rows(&[(INVALID_INTEGRATION, result.invalid)].into());
+                }
+                let events =
+                    Self::lock(&self.transitions).observe_integrations(&result.integrations);
+                for event in events {
+                    event.log(&self.org);
+                }
+                self.telemetry
+                    .integrations_listed(Arc::new(result.integrations));
+                return;
+            }
+            Some(Err(QueryError::Status {
+                status: 403,
+                detail,
+                ..
+            })) => {
+                let first = Self::lock(&self.forbidden).refused(Instant::now());
+                if first {
+                    tracing::warn!(
+                        org = %self.org,
+                        status = 403,
+                        code = detail.code.as_deref(),
+                        message = detail.message.as_deref(),
+                        correlation_id = detail.correlation_id.as_deref(),
+                        retry_in_seconds = FORBIDDEN_RETRY.as_secs(),
+                        "the OAuth client may not list integrations (it needs the permission integrations:integration:view); asking again in an hour"
+                    );
+                }
+            }
+            Some(Err(error)) => tracing::warn!(
+                org = %self.org,
+                reason = error.reason().as_str(),
+                error = %error,
+                "integrations listing failed"
+            ),
+            // Held back after a 403: the latest request is still that 403.
+            None => {}
+        }
+        let expired =
+            Self::lock(&self.integrations_listed).is_none_or(|at| at.elapsed() > self.max_stale);
+        self.telemetry.integrations_failed(expired);
     }
 
     /// The trace of the latest query, once one has finished.
@@ -148,7 +263,14 @@ impl Pipeline {
 impl Source for Pipeline {
     async fn fetch(&self, deadline: Instant) -> Option<Snapshot> {
         let started = Instant::now();
-        match self.client.query(deadline).await {
+        // Side by side, in the same budget: the integrations listing never
+        // waits for the query's pages, nor the query for it.
+        let (query, integrations) = tokio::join!(
+            self.client.query(deadline),
+            self.list_integrations(deadline)
+        );
+        self.integrations_done(integrations);
+        match query {
             Ok(result) => {
                 let figures = model::compute(
                     result.rows,
@@ -178,5 +300,32 @@ impl Source for Pipeline {
 
     fn cooldown(&self) -> Option<Duration> {
         self.client.cooldown_remaining()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_403_the_listing_waits_an_hour() {
+        let mut gate = Forbidden::default();
+        assert!(gate.allows(Instant::now()));
+        assert!(gate.refused(Instant::now()), "the first 403 is logged");
+        tokio::time::advance(Duration::from_secs(3599)).await;
+        assert!(!gate.allows(Instant::now()));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(gate.allows(Instant::now()), "asked again after an hour");
+        assert!(
+            !gate.refused(Instant::now()),
+            "a 403 again is not logged again"
+        );
+        assert!(!gate.allows(Instant::now()));
+        gate.allowed();
+        assert!(gate.allows(Instant::now()));
+        assert!(
+            gate.refused(Instant::now()),
+            "after a success, a 403 is news again"
+        );
     }
 }

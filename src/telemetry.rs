@@ -4,17 +4,33 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::integration::Integration;
+
 /// Reasons an upstream row is skipped, each exported from the start at 0.
-pub const INVALID_ROW_REASONS: [&str; 5] = [
+pub const INVALID_ROW_REASONS: [&str; 6] = [
     "not_object",
     "missing_field",
     "null_field",
     "wrong_type",
     "invalid_value",
+    INVALID_INTEGRATION,
 ];
+
+/// The reason counted for a malformed entity of the integrations listing.
+pub const INVALID_INTEGRATION: &str = "invalid_integration";
+
+/// The organisation's EventBridge integrations as last listed.
+#[derive(Debug, Clone)]
+pub struct IntegrationsSeen {
+    /// The latest integrations request succeeded.
+    pub up: bool,
+    /// From the latest successful listing, until it is older than
+    /// `--cache.max-stale`.
+    pub list: Arc<Vec<Integration>>,
+}
 
 /// The `reason` label of `genesys_eventbridge_query_failures_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,6 +85,7 @@ impl fmt::Display for FailureReason {
 pub enum Endpoint {
     Token,
     Query,
+    Integrations,
 }
 
 impl Endpoint {
@@ -76,6 +93,7 @@ impl Endpoint {
         match self {
             Endpoint::Token => "token",
             Endpoint::Query => "query",
+            Endpoint::Integrations => "integrations",
         }
     }
 }
@@ -132,6 +150,8 @@ pub struct TelemetryState {
     pub invalid_rows: BTreeMap<&'static str, u64>,
     pub last_query: Option<LastQuery>,
     pub last_success: Option<SystemTime>,
+    /// `None` with `--no-collector.integrations`, or before the first listing.
+    pub integrations: Option<IntegrationsSeen>,
 }
 
 /// Shared, cheap to update: one short lock per event, far from any hot loop.
@@ -198,6 +218,23 @@ impl Telemetry {
             for (reason, n) in counts {
                 *s.invalid_rows.entry(reason).or_default() += n;
             }
+        });
+    }
+
+    /// A listing that succeeded.
+    pub fn integrations_listed(&self, list: Arc<Vec<Integration>>) {
+        self.with(|s| s.integrations = Some(IntegrationsSeen { up: true, list }));
+    }
+
+    /// A listing that failed (or was not sent after a 403); the list kept
+    /// unless `expired`.
+    pub fn integrations_failed(&self, expired: bool) {
+        self.with(|s| {
+            let list = match (&s.integrations, expired) {
+                (Some(seen), false) => seen.list.clone(),
+                _ => Arc::default(),
+            };
+            s.integrations = Some(IntegrationsSeen { up: false, list });
         });
     }
 

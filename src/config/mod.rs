@@ -166,6 +166,21 @@ pub struct Cli {
     #[arg(long = "log.format", value_name = "FORMAT", value_enum, default_value_t = LogFormat::Logfmt)]
     pub log_format: LogFormat,
 
+    /// List the organisation's Amazon EventBridge integrations and their states with each
+    /// query (GET /api/v2/integrations; needs the permission integrations:integration:view).
+    #[arg(
+        long = "collector.integrations",
+        overrides_with = "no_collector_integrations"
+    )]
+    pub collector_integrations: bool,
+
+    /// Do not list the EventBridge integrations: no request is sent to the integrations API.
+    #[arg(
+        long = "no-collector.integrations",
+        overrides_with = "collector_integrations"
+    )]
+    pub no_collector_integrations: bool,
+
     /// Run against a built-in simulated Genesys Cloud; needs no credentials and no network.
     #[arg(long = "demo")]
     pub demo: bool,
@@ -237,6 +252,8 @@ pub struct OrgSettings {
     pub default_thresholds: Thresholds,
     pub query: QueryConfig,
     pub cache: CacheConfig,
+    /// List the EventBridge integrations with each query.
+    pub integrations: bool,
 }
 
 /// The organisations in force: the flags' one (served on the telemetry
@@ -260,6 +277,7 @@ pub struct Base {
     pub thresholds: Thresholds,
     pub query: QueryConfig,
     pub cache: CacheConfig,
+    pub integrations: bool,
 }
 
 /// The validated configuration.
@@ -419,6 +437,7 @@ impl Config {
             thresholds,
             query,
             cache,
+            integrations: !cli.no_collector_integrations,
         };
         let orgs = match &cli.config_file {
             Some(path) => base
@@ -459,6 +478,7 @@ impl Base {
             default_thresholds: self.thresholds,
             query: self.query.clone(),
             cache: self.cache.clone(),
+            integrations: self.integrations,
         });
         let mut configured = Vec::with_capacity(file.organizations.len());
         for (i, org) in file.organizations.iter().enumerate() {
@@ -523,6 +543,7 @@ impl Base {
             default_thresholds: thresholds,
             query,
             cache,
+            integrations: self.integrations,
         })
     }
 }

@@ -13,11 +13,13 @@ use tokio::time::Instant;
 use super::auth::{TokenCache, TokenResponse};
 use super::backoff::Backoff;
 use super::error::{ApiErrorDetail, QueryError};
+use super::integrations;
 use super::ratelimit::{Cooldown, parse_retry_after};
 use super::request::QueryBody;
 use super::response::{Page, RawRow};
 use crate::budget::{RETRY_MIN_TIME, retry_fits};
 use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
+use crate::integration::Integration;
 use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};
 
 /// Largest response body read; a real page is well under 1 MiB, so anything
@@ -68,6 +70,15 @@ pub struct QueryResult {
     pub pages: u32,
 }
 
+/// What one successful integrations listing returns.
+#[derive(Debug, Default)]
+pub struct IntegrationsResult {
+    pub integrations: Vec<Integration>,
+    /// Malformed entities skipped.
+    pub invalid: u64,
+    pub pages: u32,
+}
+
 /// A response that arrived in full.
 struct Answer {
     status: u16,
@@ -102,6 +113,7 @@ pub struct GenesysClient {
     http: reqwest::Client,
     token_url: String,
     query_url: String,
+    integrations_url: String,
     client_id: String,
     client_secret: ClientSecret,
     query: QueryConfig,
@@ -130,6 +142,7 @@ impl GenesysClient {
             http,
             token_url: format!("{}/oauth/token", endpoints.login_url),
             query_url: format!("{}{}", endpoints.api_url, query.path),
+            integrations_url: format!("{}{}", endpoints.api_url, integrations::PATH),
             client_id: endpoints.client_id.clone(),
             client_secret: endpoints.client_secret.clone(),
             query,
@@ -228,35 +241,104 @@ impl GenesysClient {
         body: &QueryBody,
         deadline: Instant,
     ) -> Result<(Page, usize), QueryError> {
+        let answer = self
+            .with_token(Endpoint::Query, deadline, |token| {
+                self.http
+                    .post(&self.query_url)
+                    .bearer_auth(token)
+                    .json(body)
+            })
+            .await?;
+        let page = serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
+            endpoint: Endpoint::Query,
+            message: e.to_string(),
+        })?;
+        Ok((page, answer.body.len()))
+    }
+
+    /// A platform API request with the organisation's token: on a 401 (the
+    /// token revoked or expired early), one retry with a new token.
+    async fn with_token(
+        &self,
+        endpoint: Endpoint,
+        deadline: Instant,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, QueryError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
-            let sent = self
-                .send(Endpoint::Query, deadline, || {
-                    self.http
-                        .post(&self.query_url)
-                        .bearer_auth(token.value.expose())
-                        .json(body)
-                })
-                .await;
-            match sent {
-                // The token was revoked or expired early: one retry with a new one.
+            match self
+                .send(endpoint, deadline, || build(token.value.expose()))
+                .await
+            {
                 Err(QueryError::Status { status: 401, .. }) if !renewed => {
-                    tracing::info!(org = %self.org, "query answered 401; fetching a new token and retrying once");
+                    tracing::info!(
+                        org = %self.org,
+                        endpoint = endpoint.as_str(),
+                        "answered 401; fetching a new token and retrying once"
+                    );
                     self.tokens.invalidate(token.id).await;
                     renewed = true;
                 }
-                Err(e) => return Err(e),
-                Ok(answer) => {
-                    let page =
-                        serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
-                            endpoint: Endpoint::Query,
-                            message: e.to_string(),
-                        })?;
-                    return Ok((page, answer.body.len()));
-                }
+                other => return other,
             }
         }
+    }
+
+    /// Every EventBridge integration of the organisation, paged by
+    /// `pageNumber` while it is below `pageCount`, giving up at `deadline`.
+    /// Malformed entities are skipped and counted in the result.
+    pub async fn integrations(&self, deadline: Instant) -> Result<IntegrationsResult, QueryError> {
+        let mut result = IntegrationsResult::default();
+        let mut read = 0usize;
+        for number in 1..=integrations::MAX_PAGES {
+            // Every part is a constant or a number: nothing to escape.
+            let url = format!(
+                "{}?integrationType={}&pageSize={}&pageNumber={number}",
+                self.integrations_url,
+                integrations::EVENTBRIDGE_TYPE,
+                integrations::PAGE_SIZE
+            );
+            let answer = self
+                .with_token(Endpoint::Integrations, deadline, |token| {
+                    self.http.get(&url).bearer_auth(token)
+                })
+                .await?;
+            read += answer.body.len();
+            if read > MAX_QUERY_BYTES {
+                return Err(QueryError::Pagination(format!(
+                    "integrations: more than {} MiB in {number} pages",
+                    MAX_QUERY_BYTES >> 20
+                )));
+            }
+            let page: integrations::Page =
+                serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
+                    endpoint: Endpoint::Integrations,
+                    message: e.to_string(),
+                })?;
+            result.pages = number;
+            if page.page_number.is_some_and(|n| n != number) {
+                // A server that answers another page than asked for would
+                // be read forever.
+                return Err(QueryError::Pagination(format!(
+                    "integrations: asked for page {number}, got page {}",
+                    page.page_number.unwrap_or(0)
+                )));
+            }
+            for raw in page.entities.unwrap_or_default() {
+                match integrations::entity(raw) {
+                    Some(i) => result.integrations.push(i),
+                    None => result.invalid += 1,
+                }
+            }
+            if number >= page.page_count.unwrap_or(1) {
+                return Ok(result);
+            }
+        }
+        Err(QueryError::Pagination(format!(
+            "integrations: more than {} pages",
+            integrations::MAX_PAGES
+        )))
     }
 
     async fn fetch_token(&self, deadline: Instant) -> Result<(Secret, Duration), QueryError> {

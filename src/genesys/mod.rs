@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backoff;
 pub mod client;
 pub mod error;
+pub mod integrations;
 pub mod ratelimit;
 pub mod request;
 pub mod response;

@@ -11,7 +11,7 @@ use crate::cache::SnapshotCache;
 use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::OwnSeries;
 use crate::genesys::GenesysClient;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::telemetry::Telemetry;
 
 /// One organisation's pipeline and what it has recorded.
@@ -45,8 +45,12 @@ impl Organization {
         )?;
         let pipeline = Pipeline::new(
             client,
-            settings.groups.clone(),
-            settings.default_thresholds,
+            PipelineSettings {
+                groups: settings.groups.clone(),
+                defaults: settings.default_thresholds,
+                integrations: settings.integrations,
+                max_stale: settings.cache.max_stale,
+            },
             telemetry.clone(),
             name,
         );

@@ -82,6 +82,33 @@ pub fn trace(org: &Organization, series: &[Bytes]) -> String {
             }
         }
     }
+    match org.telemetry.read().integrations {
+        None if !org.settings.integrations => {
+            out.push_str("\nIntegrations: not listed (--no-collector.integrations)\n")
+        }
+        None => out.push_str("\nIntegrations: not listed yet\n"),
+        Some(seen) => {
+            let _ = writeln!(
+                out,
+                "\nIntegrations: latest listing {}; {} EventBridge integrations",
+                if seen.up { "succeeded" } else { "failed" },
+                seen.list.len()
+            );
+            for i in seen.list.iter() {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {}, {}{}",
+                    crate::logging::short(&i.name),
+                    crate::logging::short(&i.id),
+                    i.state.code(),
+                    if i.enabled { "enabled" } else { "not enabled" },
+                    i.detail
+                        .as_deref()
+                        .map_or(String::new(), |d| format!(": {}", crate::logging::short(d)))
+                );
+            }
+        }
+    }
     out.push_str("\nSeries:\n");
     for chunk in series {
         out.push_str(&String::from_utf8_lossy(chunk));

@@ -64,6 +64,28 @@ fn query_state(org: &Organization) -> String {
             c.as_secs_f64()
         );
     }
+    if let Some(seen) = &t.integrations {
+        if !seen.up {
+            state.push_str("<p class=\"failed\">The latest listing of the EventBridge integrations failed.</p>");
+        }
+        if seen.list.is_empty() {
+            state.push_str("<p>No EventBridge integration is listed.</p>");
+        }
+        for i in seen.list.iter() {
+            let healthy = !i.enabled || i.state.label() == "ACTIVE";
+            let _ = write!(
+                state,
+                "<p class=\"{}\">Integration <code>{}</code>: <span class=\"integration-state\">{}</span>{}{}</p>",
+                if healthy { "ok" } else { "failed" },
+                escape(&crate::logging::short(&i.name)),
+                escape(i.state.code()),
+                if i.enabled { "" } else { " (not enabled)" },
+                i.detail
+                    .as_deref()
+                    .map_or(String::new(), |d| format!(": {}", escape(d))),
+            );
+        }
+    }
     let snapshot = org.cache.peek();
     match &snapshot {
         Some(s) => {
