@@ -6,7 +6,9 @@
 #   RUSTFLAGS='-C target-feature=+crt-static' \
 #     cargo build --release --locked --target x86_64-unknown-linux-gnu
 #   cp /etc/ssl/certs/ca-certificates.crt target/ca-certificates.crt
-#   podman build -t genesys-eventbridge-exporter:0.1.0 .     # or docker build
+#   podman build -t genesys-eventbridge-exporter:0.1.0 \
+#     --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg CREATED="$(git log -1 --format=%cI)" .     # or docker build
 #
 # .dockerignore sends only those two files to the build.
 FROM scratch
