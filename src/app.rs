@@ -21,7 +21,7 @@ pub enum AppError {
     #[error(transparent)]
     Bind(#[from] BindError),
     #[error("cannot build the HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
+    Client(#[from] crate::genesys::client::ClientBuildError),
     #[error("cannot start the demo simulator: {0}")]
     Simulator(std::io::Error),
 }

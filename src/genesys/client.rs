@@ -86,27 +86,100 @@ struct Answer {
     body: Bytes,
 }
 
-/// The HTTP client every organisation shares: its pool keys connections by
-/// host, so organisations on different hosts never share a connection, and a
-/// request that hangs holds only its own. Built once: each build loads the
-/// TLS roots again, about a tenth of a megabyte per organisation otherwise.
-fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(client) = CLIENT.get() {
+/// The HTTP clients every organisation shares: the pool keys connections by
+/// host, so organisations on different hosts never share a connection, and
+/// a request that hangs holds only its own. Built once each: a build loads
+/// the TLS roots again, about a tenth of a megabyte per organisation
+/// otherwise. `tls_url` is an HTTPS endpoint the client must verify; without
+/// one (the demo's simulator, a local test server) no trust roots are loaded,
+/// so a machine or an image without a CA bundle runs it.
+pub fn http_client(tls_url: Option<&str>) -> Result<reqwest::Client, ClientBuildError> {
+    static PLAIN: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    static VERIFIED: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let cell = if tls_url.is_some() { &VERIFIED } else { &PLAIN };
+    if let Some(client) = cell.get() {
         return Ok(client.clone());
     }
     // reqwest is built without a bundled crypto provider; ring is ours.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!(
             "genesys-eventbridge-exporter/",
             env!("CARGO_PKG_VERSION")
         ))
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    Ok(CLIENT.get_or_init(|| client).clone())
+        .redirect(reqwest::redirect::Policy::none());
+    if tls_url.is_none() {
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    let client = builder.build().map_err(|error| match tls_url {
+        Some(url) if lacks_ca_certificates(&error) => ClientBuildError::NoCaCertificates {
+            url: url.to_string(),
+            looked_in: ca_locations(),
+        },
+        _ => ClientBuildError::Http(error),
+    })?;
+    Ok(cell.get_or_init(|| client).clone())
+}
+
+/// The HTTPS endpoint of `endpoints` that needs verifying, if any.
+pub fn tls_url(endpoints: &Endpoints) -> Option<&str> {
+    [&endpoints.api_url, &endpoints.login_url]
+        .into_iter()
+        .find(|url| !url.starts_with("http://"))
+        .map(String::as_str)
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientBuildError {
+    /// HTTPS endpoints, and no CA certificate found to verify them with.
+    #[error(
+        "no CA certificates to verify {url}: none found in {looked_in}; install a CA bundle \
+         (Debian, Ubuntu: package ca-certificates) or point SSL_CERT_FILE at a PEM file of CA \
+         certificates"
+    )]
+    NoCaCertificates { url: String, looked_in: String },
+    #[error("{}", error_chain(.0))]
+    Http(reqwest::Error),
+}
+
+/// Whether building failed because the system's trust store held no CA
+/// certificate (rustls-platform-verifier's only general error on Unix).
+fn lacks_ca_certificates(error: &reqwest::Error) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(rustls::Error::General(message)) = cause.downcast_ref::<rustls::Error>() {
+            return message.contains("CA certificates");
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Where the system's trust store was looked for: `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` alone when either is set, else the usual bundle files and
+/// folders (openssl-probe's list, which rustls-native-certs searches).
+fn ca_locations() -> String {
+    let set: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .into_iter()
+        .filter_map(|name| {
+            std::env::var_os(name).map(|value| format!("{name}={}", value.to_string_lossy()))
+        })
+        .collect();
+    if !set.is_empty() {
+        return set.join(" and ");
+    }
+    if cfg!(target_os = "linux") {
+        "/etc/ssl/certs/ca-certificates.crt, /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, \
+         /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/ca-bundle.pem, /etc/pki/tls/cacert.pem, \
+         /etc/ssl/cert.pem, /etc/ssl/certs/, /etc/pki/tls/certs/ (SSL_CERT_FILE and SSL_CERT_DIR \
+         unset)"
+            .to_owned()
+    } else {
+        "the system's certificate store (SSL_CERT_FILE and SSL_CERT_DIR unset)".to_owned()
+    }
 }
 
 pub struct GenesysClient {
@@ -136,8 +209,8 @@ impl GenesysClient {
         groups: Vec<String>,
         telemetry: Arc<Telemetry>,
         org: Arc<str>,
-    ) -> Result<GenesysClient, reqwest::Error> {
-        let http = http_client()?;
+    ) -> Result<GenesysClient, ClientBuildError> {
+        let http = http_client(tls_url(endpoints))?;
         Ok(GenesysClient {
             http,
             token_url: format!("{}/oauth/token", endpoints.login_url),

@@ -11,6 +11,7 @@ use crate::cache::SnapshotCache;
 use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::OwnSeries;
 use crate::genesys::GenesysClient;
+use crate::genesys::client::{ClientBuildError, http_client, tls_url};
 use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::telemetry::Telemetry;
 
@@ -28,7 +29,7 @@ impl Organization {
     pub fn start(
         settings: OrgSettings,
         demo: Option<&Endpoints>,
-    ) -> Result<Organization, reqwest::Error> {
+    ) -> Result<Organization, ClientBuildError> {
         let endpoints = match (&settings.upstream, demo) {
             (Upstream::Remote(endpoints), _) => endpoints.clone(),
             (Upstream::Demo, Some(demo)) => demo.clone(),
@@ -132,9 +133,20 @@ impl Registry {
             .collect()
     }
 
+    /// Whether `orgs` can be put in force here: the HTTP client each needs
+    /// builds (an HTTPS organisation needs CA certificates).
+    pub fn check(&self, orgs: &Organizations) -> Result<(), ClientBuildError> {
+        for settings in orgs.flags.iter().chain(&orgs.configured) {
+            if let Upstream::Remote(endpoints) = &settings.upstream {
+                http_client(tls_url(endpoints))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Puts `orgs` in force. An organisation whose settings did not change is
     /// kept as it runs (token, cache, counters); others start afresh.
-    pub fn apply(&self, orgs: &Organizations) -> Result<Changes, reqwest::Error> {
+    pub fn apply(&self, orgs: &Organizations) -> Result<Changes, ClientBuildError> {
         let before = self.read();
         let mut changes = Changes::default();
         let mut reuse = |settings: &OrgSettings, old: Option<&Arc<Organization>>| match old {

@@ -62,6 +62,13 @@ impl Loader for ConfigFile {
         loaded.files.clone()
     }
 
+    fn refuse(&self, _running: &LoadedConfig, next: &LoadedConfig) -> Option<String> {
+        // Building the clients is the one part of putting it in force that
+        // can fail (an HTTPS organisation on a machine without CA
+        // certificates); checked here, so that such a file is refused.
+        self.registry.check(&next.orgs).err().map(|e| e.to_string())
+    }
+
     fn apply(&self, next: &Arc<LoadedConfig>, trigger: &'static str) {
         match self.registry.apply(&next.orgs) {
             Ok(changes) => tracing::info!(
