@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod files;
 pub mod follow;
 pub mod limits;
 pub mod live;
