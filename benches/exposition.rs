@@ -16,6 +16,7 @@ const VIEW: ScrapeView = ScrapeView {
     cooldown: None,
     process: None,
     web_config: None,
+    web: genesys_eventbridge_exporter::web::stats::WebCounts::ZERO,
 };
 
 fn exposition(c: &mut Criterion) {

@@ -137,6 +137,7 @@ const VIEW: ScrapeView = ScrapeView {
     cooldown: None,
     process: None,
     web_config: None,
+    web: genesys_eventbridge_exporter::web::stats::WebCounts::ZERO,
 };
 
 fn exporter(pages: &[Bytes], own: &OwnSeries, telemetry: &Telemetry) -> Vec<Bytes> {

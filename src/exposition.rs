@@ -25,6 +25,7 @@ use crate::model::Figures;
 use crate::process::ProcessStats;
 use crate::telemetry::{Telemetry, TelemetryState};
 use crate::web::ReloadStatus;
+use crate::web::stats::{Dropped, WebCounts};
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -90,6 +91,8 @@ pub struct ScrapeView {
     pub process: Option<ProcessStats>,
     /// How following `--web.config.file` goes; `None` without one.
     pub web_config: Option<ReloadStatus>,
+    /// The web layer's counters: connections and logins.
+    pub web: WebCounts,
 }
 
 /// The exporter's own series that depend on telemetry alone, kept encoded per
@@ -473,6 +476,7 @@ impl Collector for ClockSeries {
                 unix_seconds(web.last_success),
             )?;
         }
+        encode_web_counts(&mut e, &view.web)?;
         let Some(p) = view.process else {
             return Ok(());
         };
@@ -521,6 +525,36 @@ impl Collector for ClockSeries {
         }
         Ok(())
     }
+}
+
+/// The web layer's counters. Encoded per scrape with the clock part: they
+/// move with every connection, not with the telemetry. All are exported
+/// from the start, at 0.
+fn encode_web_counts(e: &mut DescriptorEncoder, w: &WebCounts) -> fmt::Result {
+    counter(
+        e,
+        "genesys_eventbridge_web_connections_accepted",
+        "TCP connections accepted on the listen addresses, those then refused included.",
+        w.accepted,
+    )?;
+    counters(
+        e,
+        "genesys_eventbridge_web_connections_dropped",
+        "Connections refused or closed before they were served, by reason: address_limit (--web.max-connections-per-ip), capacity (every slot serving a request), evicted (closed to let a newer one in), tls_handshake_error, tls_handshake_timeout, header_timeout.",
+        Dropped::ALL.map(|r| ([("reason", r.as_str())], w.dropped(r))),
+    )?;
+    counter(
+        e,
+        "genesys_eventbridge_web_failed_logins",
+        "Requests answered 401: missing, malformed or wrong basic auth credentials.",
+        w.failed_logins,
+    )?;
+    counter(
+        e,
+        "genesys_eventbridge_web_throttled_logins",
+        "Requests answered 429 without a password check: too many failed logins from their address.",
+        w.throttled_logins,
+    )
 }
 
 /// The exporter's own series that depend on telemetry alone.
@@ -678,6 +712,7 @@ mod tests {
             cooldown: None,
             process: None,
             web_config: None,
+            web: WebCounts::ZERO,
         }
     }
 

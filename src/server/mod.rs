@@ -19,7 +19,7 @@ use crate::exposition::OwnSeries;
 use crate::pipeline::Pipeline;
 use crate::process::ProcessSampler;
 use crate::telemetry::Telemetry;
-use crate::web::{LiveWebConfig, ServerLimits};
+use crate::web::{LiveWebConfig, ServerLimits, WebStats};
 
 pub struct AppState {
     pub cache: SnapshotCache<Pipeline>,
@@ -33,4 +33,6 @@ pub struct AppState {
     /// The process' own figures, read at most once a second.
     pub process: ProcessSampler,
     pub limits: ServerLimits,
+    /// Connections refused or dropped, failed and throttled logins.
+    pub web_stats: WebStats,
 }
