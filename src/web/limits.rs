@@ -11,8 +11,10 @@ use std::time::Duration;
 pub const MAX_CONNECTIONS: usize = 256;
 /// Connections one client address may hold (`--web.max-connections-per-ip`):
 /// Prometheus holds one per target, a proxy in front of several scrapers a
-/// few; past it, the address' new connections are closed at once.
-pub const MAX_CONNECTIONS_PER_IP: usize = 32;
+/// few, a burst of 50 parallel scrapes (as the tests make) 50; past it, the
+/// address' new connections are closed at once. A quarter of the cap, so
+/// that it takes four addresses to fill it.
+pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 /// A client must send its request headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head accepted (hyper's minimum buffer).
