@@ -3,7 +3,7 @@
 //! gets is [`routes`](super::routes)' business.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,7 +14,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
@@ -32,6 +32,23 @@ pub struct BindError {
     pub message: String,
 }
 
+/// Connections the kernel may queue for accepting, as Go's servers ask
+/// (the kernel caps it at `net.core.somaxconn`, 4096 by default). With the
+/// 128 that the standard library asks for, a client reconnecting in a loop
+/// as fast as it is refused fills the queue, and Prometheus' connection is
+/// dropped until its SYN is sent again, a second later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Binds one listen address; `:PORT` means every interface.
 pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
     let error = |message: String| BindError {
@@ -43,10 +60,9 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
             .parse()
             .map_err(|_| error(format!("invalid port {port:?}")))?;
         // Dual-stack where IPv6 exists, IPv4 alone where it does not.
-        return match TcpListener::bind(("::", port)).await {
+        return match listen((Ipv6Addr::UNSPECIFIED, port).into()) {
             Ok(l) => Ok(vec![l]),
-            Err(_) => TcpListener::bind(("0.0.0.0", port))
-                .await
+            Err(_) => listen((Ipv4Addr::UNSPECIFIED, port).into())
                 .map(|l| vec![l])
                 .map_err(|e| error(e.to_string())),
         };
@@ -64,13 +80,10 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
             continue;
         }
         // Name the resolved address only where it differs from the flag's.
-        let listener =
-            TcpListener::bind(addr)
-                .await
-                .map_err(|e| match addr.to_string() == address {
-                    true => error(e.to_string()),
-                    false => error(format!("{addr}: {e}")),
-                })?;
+        let listener = listen(addr).map_err(|e| match addr.to_string() == address {
+            true => error(e.to_string()),
+            false => error(format!("{addr}: {e}")),
+        })?;
         listeners.push(listener);
     }
     if listeners.is_empty() {
