@@ -98,6 +98,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         }),
         process: Default::default(),
         limits: config.limits,
+        web_stats: Default::default(),
     });
 
     let mut listeners = Vec::new();

@@ -27,6 +27,7 @@ use crate::model::Figures;
 use crate::process::ProcessStats;
 use crate::telemetry::{IntegrationsSeen, Telemetry, TelemetryState};
 use crate::web::ReloadStatus;
+use crate::web::stats::{Dropped, WebCounts};
 
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -100,6 +101,8 @@ pub struct ExporterView {
     pub web_config: Option<ReloadStatus>,
     /// How following `--config.file` goes; `None` without one.
     pub config: Option<ReloadStatus>,
+    /// The web layer's counters: connections and logins.
+    pub web: WebCounts,
 }
 
 /// The exporter's own series that depend on telemetry alone, kept encoded per
@@ -460,6 +463,20 @@ impl Collector for ClockSeries {
     }
 }
 
+/// The web layer's counters, encoded per scrape with the exporter's own
+/// series: they move with every connection. All are exported from the
+/// start, at 0.
+fn encode_web_counts(e: &mut DescriptorEncoder, w: &WebCounts) -> fmt::Result {
+    counter(e, &metrics::WEB_CONNECTIONS_ACCEPTED_TOTAL, w.accepted)?;
+    counters(
+        e,
+        &metrics::WEB_CONNECTIONS_DROPPED_TOTAL,
+        Dropped::ALL.map(|r| ([("reason", r.as_str())], w.dropped(r))),
+    )?;
+    counter(e, &metrics::WEB_FAILED_LOGINS_TOTAL, w.failed_logins)?;
+    counter(e, &metrics::WEB_THROTTLED_LOGINS_TOTAL, w.throttled_logins)
+}
+
 /// One organisation's series that depend on its telemetry alone.
 #[derive(Debug)]
 struct OrgSeries(TelemetryState);
@@ -610,6 +627,7 @@ impl Collector for ExporterSeries {
                 unix_seconds(web.last_success),
             )?;
         }
+        encode_web_counts(&mut e, &view.web)?;
         let Some(p) = view.process else {
             return Ok(());
         };

@@ -1,4 +1,7 @@
-//! Logs: logfmt or JSON lines on stderr.
+//! Logs: logfmt or JSON lines on stderr, with what clients can cause at
+//! will rate-limited ([`throttle`]).
+
+pub mod throttle;
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -45,13 +48,17 @@ fn level(l: LogLevel) -> LevelFilter {
 
 /// Installs the global subscriber. The exporter logs at the chosen level;
 /// libraries only from warn up, so that their debug output (connection
-/// details, headers) never reaches the log.
+/// details, headers) never reaches the log; and both are rate-limited where
+/// a client could otherwise fill the log.
 pub fn init(log_level: LogLevel, format: LogFormat) {
     let ours = level(log_level);
     let filter = Targets::new()
         .with_target(env!("CARGO_CRATE_NAME"), ours)
         .with_default(ours.min(LevelFilter::WARN));
-    let registry = tracing_subscriber::registry().with(filter);
+    let throttle = throttle::Throttle::default();
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(throttle.clone());
     let result = match format {
         LogFormat::Logfmt => registry
             .with(
@@ -74,7 +81,9 @@ pub fn init(log_level: LogLevel, format: LogFormat) {
             .try_init(),
     };
     // A second init (tests running the app in-process) keeps the first subscriber.
-    let _ = result;
+    if result.is_ok() {
+        throttle.start_flushing();
+    }
 }
 
 #[cfg(test)]

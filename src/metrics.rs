@@ -129,6 +129,14 @@ metrics! {
         "0 while a change to the web configuration file is refused, else 1.";
     WEB_CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS = "genesys_eventbridge_web_config_last_reload_success_timestamp_seconds", Gauge, [], Exporter,
         "Unix time the web configuration in force was loaded.";
+    WEB_CONNECTIONS_ACCEPTED_TOTAL = "genesys_eventbridge_web_connections_accepted_total", Counter, [], Exporter,
+        "TCP connections accepted on the listen addresses, those then refused included.";
+    WEB_CONNECTIONS_DROPPED_TOTAL = "genesys_eventbridge_web_connections_dropped_total", Counter, ["reason"], Exporter,
+        "Connections refused or closed before they were served, by reason: address_limit (--web.max-connections-per-ip), capacity (every slot serving a request), evicted (closed to let a newer one in), tls_handshake_error, tls_handshake_timeout, header_timeout.";
+    WEB_FAILED_LOGINS_TOTAL = "genesys_eventbridge_web_failed_logins_total", Counter, [], Exporter,
+        "Requests answered 401: missing, malformed or wrong basic auth credentials.";
+    WEB_THROTTLED_LOGINS_TOTAL = "genesys_eventbridge_web_throttled_logins_total", Counter, [], Exporter,
+        "Requests answered 429 without a password check: too many failed logins from their address.";
     PROCESS_CPU_SECONDS_TOTAL = "process_cpu_seconds_total", Counter, [], Exporter,
         "Total user and system CPU time spent in seconds.";
     PROCESS_RESIDENT_MEMORY_BYTES = "process_resident_memory_bytes", Gauge, [], Exporter,

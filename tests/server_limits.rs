@@ -1,5 +1,6 @@
 //! What one client can hold of the server: header time and size limits, the
-//! connection cap, and the methods and paths it answers. Raw TCP, so that a
+//! connection cap and the per-address limit, and the methods and paths it
+//! answers. Raw TCP, so that a
 //! client can misbehave in ways an HTTP library will not.
 
 mod common;
@@ -144,40 +145,92 @@ async fn only_get_and_head_are_answered_and_unknown_paths_are_404() {
     exp.stop().await;
 }
 
+/// A connection from `source` (any 127/8 address: Linux routes them all
+/// to the loopback interface).
+async fn connect_from(source: [u8; 4], to: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((source, 0).into()).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+const HEALTHY: &[u8] = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
 #[tokio::test]
-async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+async fn beyond_the_cap_the_oldest_connection_without_a_request_makes_room() {
     let exp = start(|c| c.limits.max_connections = 2).await;
     // Two idle connections take both slots (the header timeout, 10 s, is
-    // longer than this test).
-    let first = TcpStream::connect(exp.addr).await.unwrap();
-    let _second = TcpStream::connect(exp.addr).await.unwrap();
+    // longer than this test); the server sees them in this order.
+    let mut first = TcpStream::connect(exp.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut second = TcpStream::connect(exp.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
 
     let mut third = TcpStream::connect(exp.addr).await.unwrap();
-    third
-        .write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    assert_eq!(
-        read_until_closed(&mut third, Duration::from_millis(500)).await,
-        None,
-        "the third connection was served while both slots were taken"
-    );
-
-    drop(first);
+    third.write_all(HEALTHY).await.unwrap();
     let received = read_until_closed(&mut third, Duration::from_secs(4))
         .await
-        .expect("the waiting connection is served once a slot frees");
+        .expect("the new connection is served at once");
     assert!(status_line(&received).contains(" 200 "), "{received}");
+    assert_eq!(
+        read_until_closed(&mut first, Duration::from_secs(1)).await,
+        Some(String::new()),
+        "the oldest idle connection was closed to make room"
+    );
+    assert_eq!(
+        read_until_closed(&mut second, Duration::from_millis(300)).await,
+        None,
+        "only one was closed"
+    );
 
     // And the server goes on serving.
     let mut fourth = TcpStream::connect(exp.addr).await.unwrap();
-    fourth
-        .write_all(b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    fourth.write_all(HEALTHY).await.unwrap();
     let received = read_until_closed(&mut fourth, Duration::from_secs(4))
         .await
         .unwrap();
     assert!(status_line(&received).contains(" 200 "), "{received}");
+    let metrics = exp.scrape().await;
+    assert_eq!(
+        sample(
+            &metrics,
+            "genesys_eventbridge_web_connections_dropped_total",
+            &[("reason", "evicted")]
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn an_address_over_its_connection_limit_is_refused_and_others_are_served() {
+    let exp = start(|c| c.limits.max_connections_per_ip = 2).await;
+    let _held: Vec<TcpStream> = vec![
+        connect_from([127, 0, 0, 2], exp.addr).await,
+        connect_from([127, 0, 0, 2], exp.addr).await,
+    ];
+    let mut over = connect_from([127, 0, 0, 2], exp.addr).await;
+    let _ = over.write_all(HEALTHY).await;
+    let received = read_until_closed(&mut over, Duration::from_secs(2))
+        .await
+        .expect("the third connection of the address is closed at once");
+    assert!(received.is_empty(), "{received}");
+
+    let mut other = connect_from([127, 0, 0, 3], exp.addr).await;
+    other.write_all(HEALTHY).await.unwrap();
+    let received = read_until_closed(&mut other, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(status_line(&received).contains(" 200 "), "{received}");
+    let metrics = exp.scrape().await;
+    assert_eq!(
+        sample(
+            &metrics,
+            "genesys_eventbridge_web_connections_dropped_total",
+            &[("reason", "address_limit")]
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
     exp.stop().await;
 }

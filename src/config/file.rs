@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::duration::parse_duration;
 use crate::web::config::{hide_values, one_line};
+use crate::web::files::{MAX_FILE_BYTES, read_capped};
 use crate::web::follow::{Stamp, hash};
 
 /// The characters of a probe target name; also what a `target` parameter
@@ -136,7 +137,7 @@ pub struct FileConfig {
 /// Reads and validates the file; the error text names what is wrong, the
 /// caller adds the path.
 pub fn load(path: &Path) -> Result<FileConfig, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = read_capped(path, MAX_FILE_BYTES).map_err(|e| format!("cannot read: {e}"))?;
     let stamp = Ok(hash(&bytes));
     let text = String::from_utf8(bytes).map_err(|_| "cannot read: not UTF-8".to_string())?;
     let dir = path.parent().unwrap_or(Path::new(""));

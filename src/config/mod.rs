@@ -63,6 +63,10 @@ pub struct Cli {
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<PathBuf>,
 
+    /// Connections one client address may hold at once; past it, its new connections are closed.
+    #[arg(long = "web.max-connections-per-ip", value_name = "N", default_value_t = std::num::NonZeroUsize::new(crate::web::limits::MAX_CONNECTIONS_PER_IP).unwrap())]
+    pub max_connections_per_ip: std::num::NonZeroUsize,
+
     /// Genesys Cloud region domain: the API is https://api.DOMAIN, login https://login.DOMAIN.
     #[arg(
         long = "genesys.region",
@@ -450,7 +454,10 @@ impl Config {
             telemetry_path: cli.telemetry_path,
             web_config_file: cli.web_config_file,
             web,
-            limits: ServerLimits::default(),
+            limits: ServerLimits {
+                max_connections_per_ip: cli.max_connections_per_ip.get(),
+                ..ServerLimits::default()
+            },
             base,
             config_file: cli.config_file,
             file,

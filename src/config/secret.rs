@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::web::files::read_capped;
+
 /// Holds a credential. `Debug` and `Display` print `[redacted]`, so a secret
 /// that ends up in a struct that is logged or formatted into an error stays hidden.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,9 +97,17 @@ impl PartialEq for ClientSecret {
     }
 }
 
+/// The largest secret file read.
+const SECRET_MAX_BYTES: u64 = 64 * 1024;
+
 /// The secret in a file, without its trailing line break.
 fn read(path: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A secret is a line; a file that never ends (a device) or holds
+    // megabytes is not one.
+    let bytes =
+        read_capped(path, SECRET_MAX_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     let secret = text.trim_end_matches(['\r', '\n']);
     if secret.is_empty() {
         return Err(format!("{} is empty", path.display()));
@@ -137,6 +147,23 @@ mod tests {
         }
         assert_eq!(format!("{secret:?}").matches("[redacted]").count(), 1);
         assert!(!format!("{secret:?}").contains("second"));
+    }
+
+    #[test]
+    fn an_endless_or_oversized_file_is_refused() {
+        let err = ClientSecret::from_file("/dev/zero".into()).unwrap_err();
+        assert!(
+            err.contains("/dev/zero") && err.contains("larger than"),
+            "{err}"
+        );
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("secret");
+        std::fs::write(&path, "x".repeat(100 * 1024)).unwrap();
+        assert!(
+            ClientSecret::from_file(path)
+                .unwrap_err()
+                .contains("larger than")
+        );
     }
 
     #[test]

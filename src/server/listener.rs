@@ -1,28 +1,52 @@
 //! Listening: binding the listen addresses, the accept loop with its
-//! connection limit, TLS handshakes, and graceful shutdown. What a request
+//! connection limits, TLS handshakes, and graceful shutdown. What a request
 //! gets is [`routes`](super::routes)' business.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::AppState;
 use super::routes::handle;
+use crate::web::auth::ClientAddr;
+use crate::web::slots::{Busy, Refused, Slot, SlotHandle, Slots};
+use crate::web::stats::Dropped;
+use crate::web::{CLIENT_LOG_TARGET, WebStats};
 
 #[derive(Debug, thiserror::Error)]
 #[error("--web.listen-address {address}: {message}")]
 pub struct BindError {
     pub address: String,
     pub message: String,
+}
+
+/// Connections the kernel may queue for accepting, as Go's servers ask
+/// (the kernel caps it at `net.core.somaxconn`, 4096 by default). With the
+/// 128 that the standard library asks for, a client reconnecting in a loop
+/// as fast as it is refused fills the queue, and Prometheus' connection is
+/// dropped until its SYN is sent again, a second later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Binds one listen address; `:PORT` means every interface.
@@ -36,10 +60,9 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
             .parse()
             .map_err(|_| error(format!("invalid port {port:?}")))?;
         // Dual-stack where IPv6 exists, IPv4 alone where it does not.
-        return match TcpListener::bind(("::", port)).await {
+        return match listen((Ipv6Addr::UNSPECIFIED, port).into()) {
             Ok(l) => Ok(vec![l]),
-            Err(_) => TcpListener::bind(("0.0.0.0", port))
-                .await
+            Err(_) => listen((Ipv4Addr::UNSPECIFIED, port).into())
                 .map(|l| vec![l])
                 .map_err(|e| error(e.to_string())),
         };
@@ -57,13 +80,10 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
             continue;
         }
         // Name the resolved address only where it differs from the flag's.
-        let listener =
-            TcpListener::bind(addr)
-                .await
-                .map_err(|e| match addr.to_string() == address {
-                    true => error(e.to_string()),
-                    false => error(format!("{addr}: {e}")),
-                })?;
+        let listener = listen(addr).map_err(|e| match addr.to_string() == address {
+            true => error(e.to_string()),
+            false => error(format!("{addr}: {e}")),
+        })?;
         listeners.push(listener);
     }
     if listeners.is_empty() {
@@ -74,31 +94,36 @@ pub async fn bind(address: &str) -> Result<Vec<TcpListener>, BindError> {
 
 /// Serves until `shutdown` completes, then stops accepting and lets requests
 /// in flight finish (up to [`ServerLimits::shutdown_grace`]).
+///
+/// Every connection is accepted at once and let in or closed by
+/// [`Slots`]: a per-address limit, and at the global cap the oldest
+/// connection not serving a request makes room. (Waiting in the listen
+/// backlog instead, as before, let slow connections keep out everyone.)
 pub async fn serve(
     listeners: Vec<TcpListener>,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = state.limits;
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, OwnedSemaphorePermit)>(16);
+    let slots = Slots::new(limits.max_connections, limits.max_connections_per_ip);
+    let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, Slot)>(16);
     let mut acceptors = tokio::task::JoinSet::new();
     for listener in listeners {
-        let (tx, permits) = (tx.clone(), permits.clone());
+        let (tx, slots, state) = (tx.clone(), slots.clone(), state.clone());
         acceptors.spawn(async move {
             loop {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
                 match listener.accept().await {
                     Ok((stream, peer)) => {
-                        if tx.send((stream, peer, permit)).await.is_err() {
+                        let Some(slot) = admit(&slots, &state.web_stats, peer, &stream) else {
+                            continue;
+                        };
+                        if tx.send((stream, peer, slot)).await.is_err() {
                             return;
                         }
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off briefly.
-                        tracing::warn!(error = %e, "accept failed");
+                        tracing::warn!(target: CLIENT_LOG_TARGET, error = %e, "accept failed");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 }
@@ -110,6 +135,15 @@ pub async fn serve(
     let mut watcher = tokio::task::JoinSet::new();
     watcher.spawn(state.web.clone().follow());
     watcher.spawn(state.config.clone().follow());
+    if let Some(warning) = state
+        .web
+        .current()
+        .auth
+        .as_ref()
+        .and_then(|a| a.cost_warning())
+    {
+        tracing::warn!("{warning}");
+    }
     state.ready.store(true, Ordering::SeqCst);
 
     // Tells connections still in their TLS handshake to give up at shutdown.
@@ -123,37 +157,54 @@ pub async fn serve(
     loop {
         tokio::select! {
             next = accepted.recv() => {
-                let Some((stream, peer, permit)) = next else { break };
+                let Some((stream, peer, mut slot)) = next else { break };
                 let _ = stream.set_nodelay(true);
                 let connection = Connection {
                     watcher: graceful.watcher(),
                     http: http.clone(),
                     state: state.clone(),
                     peer,
+                    slot: slot.handle(),
                 };
                 // A rotated certificate serves the connections after it.
                 let tls = state.web.current().tls.clone().map(TlsAcceptor::from);
                 let mut stopping = stopping.subscribe();
+                let task_state = state.clone();
                 tokio::spawn(async move {
-                    match tls {
-                        None => connection.serve(TokioIo::new(stream)).await,
-                        Some(acceptor) => {
-                            let handshake = tokio::time::timeout(
-                                limits.tls_handshake_timeout,
-                                acceptor.accept(stream),
-                            );
-                            tokio::select! {
-                                done = handshake => match done {
-                                    Ok(Ok(stream)) => connection.serve(TokioIo::new(stream)).await,
-                                    // Scanners and plain HTTP on this port: not worth more than debug.
-                                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                                },
-                                () = async { let _ = stopping.wait_for(|s| *s).await; } => {}
+                    let stats = &task_state.web_stats;
+                    let served = async {
+                        match tls {
+                            None => connection.serve(TokioIo::new(stream)).await,
+                            Some(acceptor) => {
+                                let handshake = tokio::time::timeout(
+                                    limits.tls_handshake_timeout,
+                                    acceptor.accept(stream),
+                                );
+                                tokio::select! {
+                                    done = handshake => match done {
+                                        Ok(Ok(stream)) => connection.serve(TokioIo::new(stream)).await,
+                                        // Scanners and plain HTTP on this port: not worth more than debug.
+                                        Ok(Err(e)) => {
+                                            stats.dropped(Dropped::TlsHandshake);
+                                            tracing::debug!(target: CLIENT_LOG_TARGET, %peer, error = %e, "TLS handshake failed");
+                                        }
+                                        Err(_) => {
+                                            stats.dropped(Dropped::TlsHandshakeTimeout);
+                                            tracing::debug!(target: CLIENT_LOG_TARGET, %peer, "TLS handshake timed out");
+                                        }
+                                    },
+                                    () = async { let _ = stopping.wait_for(|s| *s).await; } => {}
+                                }
                             }
                         }
+                    };
+                    // An evicted connection is closed wherever it is; it was
+                    // not serving a request, or it would not have been chosen.
+                    tokio::select! {
+                        () = served => {}
+                        () = slot.evicted() => {}
                     }
-                    drop(permit);
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,
@@ -172,12 +223,59 @@ pub async fn serve(
     }
 }
 
+/// Lets an accepted connection in, or closes it at once (with a reset, so
+/// that a client reconnecting in a loop leaves no TIME_WAIT sockets here).
+fn admit(
+    slots: &Arc<Slots>,
+    stats: &WebStats,
+    peer: SocketAddr,
+    stream: &TcpStream,
+) -> Option<Slot> {
+    stats.accepted();
+    match slots.admit(peer.ip()) {
+        Ok(admitted) => {
+            if admitted.evicted {
+                stats.dropped(Dropped::Evicted);
+                tracing::warn!(
+                    target: CLIENT_LOG_TARGET,
+                    %peer,
+                    "all connection slots taken: closed the oldest connection not serving a request to let a new one in"
+                );
+            }
+            Some(admitted.slot)
+        }
+        Err(refused) => {
+            let _ = stream.set_zero_linger();
+            match refused {
+                Refused::AddressLimit => {
+                    stats.dropped(Dropped::AddressLimit);
+                    tracing::warn!(
+                        target: CLIENT_LOG_TARGET,
+                        %peer,
+                        "connection refused: the address holds --web.max-connections-per-ip connections already"
+                    );
+                }
+                Refused::Capacity => {
+                    stats.dropped(Dropped::Capacity);
+                    tracing::warn!(
+                        target: CLIENT_LOG_TARGET,
+                        %peer,
+                        "connection refused: every connection slot is serving a request"
+                    );
+                }
+            }
+            None
+        }
+    }
+}
+
 /// One accepted connection, plain or after its TLS handshake.
 struct Connection {
     watcher: Watcher,
     http: http1::Builder,
     state: Arc<AppState>,
     peer: SocketAddr,
+    slot: SlotHandle,
 }
 
 impl Connection {
@@ -185,14 +283,54 @@ impl Connection {
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        let state = self.state;
-        let service = hyper::service::service_fn(move |req| {
+        let state = self.state.clone();
+        let (slot, client) = (self.slot, ClientAddr(self.peer.ip()));
+        let service = hyper::service::service_fn(move |mut req| {
             let state = state.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(req, &state).await) }
+            // Busy from the moment the request head is read until its
+            // response has been sent: such a connection is never evicted.
+            let busy = slot.busy();
+            req.extensions_mut().insert(client);
+            async move {
+                let response = handle(req, &state).await;
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| Tracked { body, _busy: busy }),
+                )
+            }
         });
         let conn = self.http.serve_connection(io, service);
         if let Err(e) = self.watcher.watch(conn).await {
-            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+            if e.is_timeout() {
+                self.state.web_stats.dropped(Dropped::HeaderTimeout);
+            }
+            tracing::debug!(target: CLIENT_LOG_TARGET, peer = %self.peer, error = %e, "connection ended with an error");
         }
+    }
+}
+
+/// A response body that keeps its connection marked busy until it has been
+/// sent whole or dropped.
+struct Tracked<B> {
+    body: B,
+    _busy: Busy,
+}
+
+impl<B: Body + Unpin> Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }

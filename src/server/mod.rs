@@ -17,7 +17,7 @@ pub use listener::{BindError, bind, serve};
 use crate::orgs::Registry;
 use crate::orgs::reload::LiveConfig;
 use crate::process::ProcessSampler;
-use crate::web::{LiveWebConfig, ServerLimits};
+use crate::web::{LiveWebConfig, ServerLimits, WebStats};
 
 pub struct AppState {
     pub registry: Arc<Registry>,
@@ -29,4 +29,6 @@ pub struct AppState {
     /// The process' own figures, read at most once a second.
     pub process: ProcessSampler,
     pub limits: ServerLimits,
+    /// Connections refused or dropped, failed and throttled logins.
+    pub web_stats: WebStats,
 }

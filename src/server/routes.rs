@@ -2,9 +2,10 @@
 
 use hyper::body::Incoming;
 use hyper::header::{
-    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE,
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::Ordering;
 
 use super::body::Chunks;
@@ -14,6 +15,7 @@ use crate::cache::Source;
 use crate::config::file::valid_org_name;
 use crate::exposition::{ExporterView, Format, ScrapeView, finish, render_exporter, render_org};
 use crate::orgs::Organization;
+use crate::web::auth::{ClientAddr, Verdict};
 
 /// Basic auth before anything else (every path, as node_exporter does), then
 /// the route; the configured headers go on every answer, refusals included.
@@ -21,8 +23,18 @@ pub(super) async fn handle(req: Request<Incoming>, state: &AppState) -> Response
     // Per request, not per connection: a user removed from the file is
     // refused on connections Prometheus keeps alive, too.
     let web = state.web.current();
-    let mut response = match &web.auth {
-        Some(auth) if !auth.allows(req.headers().get(AUTHORIZATION)).await => {
+    let verdict = match &web.auth {
+        Some(auth) => {
+            let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+            let client = client.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+            auth.check(req.headers().get(AUTHORIZATION), client).await
+        }
+        None => Verdict::Allowed,
+    };
+    let mut response = match verdict {
+        Verdict::Allowed => route(req, state).await,
+        Verdict::Denied => {
+            state.web_stats.failed_login();
             let mut r = respond(
                 StatusCode::UNAUTHORIZED,
                 "text/plain; charset=utf-8",
@@ -32,7 +44,18 @@ pub(super) async fn handle(req: Request<Incoming>, state: &AppState) -> Response
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
             r
         }
-        _ => route(req, state).await,
+        Verdict::Throttled { retry_after } => {
+            state.web_stats.throttled_login();
+            let mut r = respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/plain; charset=utf-8",
+                "Too Many Requests: too many failed logins from this address\n",
+            );
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            r.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+            r
+        }
     };
     for (name, value) in &web.headers {
         response.headers_mut().insert(name.clone(), value.clone());
@@ -225,6 +248,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
         process: state.process.get(),
         web_config: state.web.status(),
         config: state.config.status(),
+        web: state.web_stats.read(),
     };
     render_exporter(format, view, &mut chunks);
     if let Some(org) = state.registry.flags() {

@@ -13,6 +13,9 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::auth::{AuthError, BasicAuth};
+use super::files::{
+    MAX_FILE_BYTES, MAX_YAML_FLOW_DEPTH, ReadError, check_yaml_nesting, read_capped,
+};
 use super::follow::{Stamp, hash, stamp};
 use super::tls::{self, ClientAuth, Pem, TlsError, TlsSettings, TlsVersion};
 
@@ -79,7 +82,9 @@ const HEADERS: [(&str, &[&str]); 5] = [
 #[derive(Debug, thiserror::Error)]
 pub enum WebConfigError {
     #[error("cannot read: {0}")]
-    Read(std::io::Error),
+    Read(ReadError),
+    #[error("{0}")]
+    Nesting(String),
     #[error("{0}")]
     Yaml(String),
     #[error("{0}: not supported by this build")]
@@ -128,14 +133,14 @@ impl fmt::Debug for WebConfig {
 /// Reads and validates the file; the error names what is wrong, the caller
 /// adds the path.
 pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
-    let bytes = std::fs::read(path).map_err(WebConfigError::Read)?;
+    let bytes = read_capped(path, MAX_FILE_BYTES).map_err(WebConfigError::Read)?;
     // The stamp of the very bytes parsed: a write after this read is a change.
     let read = hash(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| {
-        WebConfigError::Read(std::io::Error::new(
+        WebConfigError::Read(ReadError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "stream did not contain valid UTF-8",
-        ))
+        )))
     })?;
     // Relative paths in the file are relative to the file's folder.
     let dir = path.parent().unwrap_or(Path::new(""));
@@ -148,6 +153,7 @@ pub fn parse(text: &str, dir: &Path) -> Result<WebConfig, WebConfigError> {
     let raw: RawFile = if text.trim().is_empty() {
         RawFile::default()
     } else {
+        check_yaml_nesting(text, MAX_YAML_FLOW_DEPTH).map_err(WebConfigError::Nesting)?;
         serde_yaml_ng::from_str(text)
             .map_err(|e| WebConfigError::Yaml(hide_values(&one_line(&e.to_string()))))?
     };
@@ -498,6 +504,13 @@ mod tests {
         );
         let e = err("basic_auth_users:\n  al\"ice: [x]\n");
         assert!(e.contains("al\"ice") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
+        // Parsed, this would take minutes; the scan refuses it first.
+        let e = err(&format!("basic_auth_users: {}", "[".repeat(1 << 20)));
+        assert_eq!(e, "line 1: collections nested deeper than 32 levels");
     }
 
     #[test]

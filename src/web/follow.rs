@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
+use super::files::{MAX_FILE_BYTES, read_capped};
+
 /// How often the files are looked at: a change is in force one to two
 /// intervals after it is written.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
@@ -21,9 +23,13 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// whatever the file system's timestamp resolution (the files are small).
 pub type Stamp = Result<u64, std::io::ErrorKind>;
 
-/// The stamp of a file as it is now.
+/// The stamp of a file as it is now. A file grown past
+/// [`MAX_FILE_BYTES`] is not read whole every look: it stamps as
+/// `FileTooLarge`, a change that the load then refuses by name.
 pub fn stamp(path: &Path) -> Stamp {
-    std::fs::read(path).map(|b| hash(&b)).map_err(|e| e.kind())
+    read_capped(path, MAX_FILE_BYTES)
+        .map(|b| hash(&b))
+        .map_err(|e| e.kind())
 }
 
 /// The stamp of bytes just read, so that a loader stamps exactly what it parsed.

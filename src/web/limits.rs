@@ -1,11 +1,20 @@
 //! What one client may hold of the server: connections, time to send a
 //! request or finish a TLS handshake, header size, and the grace given to
-//! requests in flight at shutdown.
+//! requests in flight at shutdown. How the connection slots are shared out
+//! is [`slots`](super::slots)' business.
 
 use std::time::Duration;
 
-/// Connections served at once; further ones wait in the listen backlog.
+/// Connections open at once. When all are taken, a new connection closes
+/// the oldest that is not serving a request, of the address holding the
+/// most; when every one is serving a request, the new one is closed.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Connections one client address may hold (`--web.max-connections-per-ip`):
+/// Prometheus holds one per target, a proxy in front of several scrapers a
+/// few, a burst of 50 parallel scrapes (as the tests make) 50; past it, the
+/// address' new connections are closed at once. A quarter of the cap, so
+/// that it takes four addresses to fill it.
+pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 /// A client must send its request headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head accepted (hyper's minimum buffer).
@@ -20,6 +29,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub header_read_timeout: Duration,
     pub max_header_bytes: usize,
     pub tls_handshake_timeout: Duration,
@@ -30,6 +40,7 @@ impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
             max_connections: MAX_CONNECTIONS,
+            max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_header_bytes: MAX_HEADER_BYTES,
             tls_handshake_timeout: TLS_HANDSHAKE_TIMEOUT,

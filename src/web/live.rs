@@ -46,6 +46,9 @@ impl Loader for WebConfigFile {
             basic_auth = next.auth.is_some(),
             "web configuration reloaded"
         );
+        if let Some(warning) = next.auth.as_ref().and_then(|a| a.cost_warning()) {
+            tracing::warn!("{warning}");
+        }
     }
 }
 

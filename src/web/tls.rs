@@ -18,6 +18,8 @@ use rustls::{
 };
 use serde::Deserialize;
 
+use super::files::{MAX_FILE_BYTES, ReadError, read_capped};
+
 /// Where a PEM block comes from: a file (path already resolved) or the
 /// configuration file itself.
 #[derive(Clone)]
@@ -29,10 +31,12 @@ pub enum Pem {
 impl Pem {
     fn read(&self) -> Result<Vec<u8>, TlsError> {
         match self {
-            Pem::File { path, .. } => std::fs::read(path).map_err(|e| TlsError::Read {
-                what: self.to_string(),
-                error: e,
-            }),
+            Pem::File { path, .. } => {
+                read_capped(path, MAX_FILE_BYTES).map_err(|error| TlsError::Read {
+                    what: self.to_string(),
+                    error,
+                })
+            }
             Pem::Inline { text, .. } => Ok(text.as_bytes().to_vec()),
         }
     }
@@ -109,7 +113,7 @@ impl TlsSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("{what}: {error}")]
-    Read { what: String, error: std::io::Error },
+    Read { what: String, error: ReadError },
     #[error("{what}: {reason}")]
     Pem { what: String, reason: String },
     #[error("{key}: {version:?} is not supported (TLS 1.2 and 1.3 are)")]

@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| genesys_eventbridge_exporter_fuzz::retry_after(data));
