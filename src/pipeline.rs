@@ -58,6 +58,17 @@ impl Forbidden {
     }
 }
 
+/// What became of a cycle's integrations listing.
+enum Listing {
+    /// `--no-collector.integrations`.
+    Off,
+    /// Not sent: within an hour of a 403.
+    HeldBack,
+    /// Not sent: no token could be had.
+    NoToken,
+    Sent(Result<IntegrationsResult, QueryError>),
+}
+
 pub struct Pipeline {
     client: GenesysClient,
     groups: Vec<GroupSpec>,
@@ -109,22 +120,20 @@ impl Pipeline {
 
     /// The integrations listing of this cycle, when the collector is on and
     /// no 403 holds it back.
-    async fn list_integrations(
-        &self,
-        deadline: Instant,
-    ) -> Option<Result<IntegrationsResult, QueryError>> {
-        if !self.integrations || !Self::lock(&self.forbidden).allows(Instant::now()) {
-            return None;
+    async fn list_integrations(&self, deadline: Instant) -> Listing {
+        if !self.integrations {
+            return Listing::Off;
         }
-        Some(self.client.integrations(deadline).await)
+        if !Self::lock(&self.forbidden).allows(Instant::now()) {
+            return Listing::HeldBack;
+        }
+        Listing::Sent(self.client.integrations(deadline).await)
     }
 
-    fn integrations_done(&self, outcome: Option<Result<IntegrationsResult, QueryError>>) {
-        if !self.integrations {
-            return;
-        }
+    fn integrations_done(&self, outcome: Listing) {
         match outcome {
-            Some(Ok(result)) => {
+            Listing::Off => return,
+            Listing::Sent(Ok(result)) => {
                 Self::lock(&self.forbidden).allowed();
                 *Self::lock(&self.integrations_listed) = Some(Instant::now());
                 if result.invalid > 0 {
@@ -141,7 +150,7 @@ impl Pipeline {
                     .integrations_listed(Arc::new(result.integrations));
                 return;
             }
-            Some(Err(QueryError::Status {
+            Listing::Sent(Err(QueryError::Status {
                 status: 403,
                 detail,
                 ..
@@ -159,14 +168,15 @@ impl Pipeline {
                     );
                 }
             }
-            Some(Err(error)) => tracing::warn!(
+            Listing::Sent(Err(error)) => tracing::warn!(
                 org = %self.org,
                 reason = error.reason().as_str(),
                 error = %error,
                 "integrations listing failed"
             ),
             // Held back after a 403: the latest request is still that 403.
-            None => {}
+            // Without a token nothing was sent; the query's failure says why.
+            Listing::HeldBack | Listing::NoToken => {}
         }
         let expired =
             Self::lock(&self.integrations_listed).is_none_or(|at| at.elapsed() > self.max_stale);
@@ -263,12 +273,24 @@ impl Pipeline {
 impl Source for Pipeline {
     async fn fetch(&self, deadline: Instant) -> Option<Snapshot> {
         let started = Instant::now();
-        // Side by side, in the same budget: the integrations listing never
-        // waits for the query's pages, nor the query for it.
-        let (query, integrations) = tokio::join!(
-            self.client.query(deadline),
-            self.list_integrations(deadline)
-        );
+        // Side by side, in the same budget and with the same token: the
+        // integrations listing never waits for the query's pages, nor the
+        // query for it.
+        let (query, integrations) = match self.client.ensure_token(deadline).await {
+            Ok(()) => {
+                tokio::join!(
+                    self.client.query(deadline),
+                    self.list_integrations(deadline)
+                )
+            }
+            Err(error) => (
+                Err(error),
+                match self.integrations {
+                    true => Listing::NoToken,
+                    false => Listing::Off,
+                },
+            ),
+        };
         self.integrations_done(integrations);
         match query {
             Ok(result) => {

@@ -1427,7 +1427,7 @@ fn date_to_offset(sim: &Simulator) -> f64 {
         .requests()
         .into_iter()
         .rev()
-        .find(|r| r.path.starts_with("/api/"))
+        .find(|r| r.path.starts_with("/api/v2/analytics/"))
         .expect("a query was sent");
     let body: Value = serde_json::from_slice(&request.body).unwrap();
     let format = time::macros::format_description!(

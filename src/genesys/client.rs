@@ -253,6 +253,16 @@ impl GenesysClient {
         }
     }
 
+    /// Holds a token (fetching one if needed) before requests go out side by
+    /// side: they then share it, and a token endpoint that fails is asked
+    /// once per cycle, not once per request.
+    pub async fn ensure_token(&self, deadline: Instant) -> Result<(), QueryError> {
+        self.tokens
+            .get(|| self.fetch_token(deadline))
+            .await
+            .map(drop)
+    }
+
     /// Runs one full query (every page), giving up at `deadline`.
     pub async fn query(&self, deadline: Instant) -> Result<QueryResult, QueryError> {
         let mut body = QueryBody::new(
