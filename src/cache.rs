@@ -47,6 +47,22 @@ pub trait Source: Send + Sync + 'static {
 
     /// Time left in a cooldown during which no query may start.
     fn cooldown(&self) -> Option<Duration>;
+
+    /// A fetch panicked (a bug): the source records it as a failed query.
+    fn panicked(&self, message: &str);
+}
+
+/// What a panic said, for the log and the landing page.
+fn panic_message(error: tokio::task::JoinError) -> String {
+    if error.is_cancelled() {
+        return "the query was cancelled".into();
+    }
+    let payload = error.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 pub struct SnapshotCache<S> {
@@ -130,7 +146,20 @@ impl<S: Source> SnapshotCache<S> {
         let state = self.state.clone();
         let deadline = Instant::now() + query_budget(budget);
         tokio::spawn(async move {
-            let result = source.fetch(deadline).await;
+            // The fetch in a task of its own: a panic in it ends this query
+            // as a failure and the next scrape queries again, where it would
+            // otherwise leave the query in flight for good.
+            let fetch = {
+                let source = source.clone();
+                tokio::spawn(async move { source.fetch(deadline).await })
+            };
+            let result = match fetch.await {
+                Ok(result) => result,
+                Err(error) => {
+                    source.panicked(&panic_message(error));
+                    None
+                }
+            };
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(snapshot) = result {
                 state.good = Some(Arc::new(snapshot));
@@ -182,6 +211,51 @@ mod tests {
         fn cooldown(&self) -> Option<Duration> {
             *self.cooldown.lock().unwrap()
         }
+        fn panicked(&self, _: &str) {}
+    }
+
+    /// A source whose first fetch panics, as a bug in the client would.
+    struct PanicsOnce {
+        queries: AtomicUsize,
+        panics: Mutex<Vec<String>>,
+    }
+
+    impl Source for PanicsOnce {
+        async fn fetch(&self, _deadline: Instant) -> Option<Snapshot> {
+            if self.queries.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("date overflow in the request builder");
+            }
+            Some(Snapshot::new(Figures::default()))
+        }
+        fn cooldown(&self) -> Option<Duration> {
+            None
+        }
+        fn panicked(&self, message: &str) {
+            self.panics.lock().unwrap().push(message.to_string());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fetch_that_panics_fails_and_the_next_scrape_queries_again() {
+        let cache = SnapshotCache::new(
+            PanicsOnce {
+                queries: AtomicUsize::new(0),
+                panics: Mutex::new(Vec::new()),
+            },
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        assert!(cache.get(BUDGET).await.is_none());
+        assert_eq!(
+            *cache.source().panics.lock().unwrap(),
+            ["date overflow in the request builder"],
+            "the panic is recorded with its message"
+        );
+        assert!(
+            cache.get(BUDGET).await.is_some(),
+            "the next scrape queries again"
+        );
+        assert_eq!(cache.source().queries.load(Ordering::SeqCst), 2);
     }
 
     const BUDGET: Duration = Duration::from_secs(10);
@@ -267,6 +341,7 @@ mod tests {
         fn cooldown(&self) -> Option<Duration> {
             None
         }
+        fn panicked(&self, _: &str) {}
     }
 
     #[tokio::test(start_paused = true)]

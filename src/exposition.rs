@@ -933,6 +933,39 @@ mod tests {
     }
 
     #[test]
+    fn the_model_bounds_the_encoding_from_above() {
+        let name = |i: usize, len: usize| {
+            let mut s = format!("{i}\"\\\n");
+            while s.len() < len {
+                s.push('x');
+            }
+            s
+        };
+        for len in [8, 100, crate::model::MAX_NAME_BYTES] {
+            let rows = (0..300).map(|i| crate::model::RawRow::Object {
+                consumer_group: crate::model::Field::Value(name(i % 40, len)),
+                event_type: crate::model::Field::Value(name(i, len)),
+                event_count: crate::model::Field::Value(i as f64 * 1.5),
+                processing_latency: crate::model::Field::Value(f64::MAX / 1e300),
+            });
+            let thresholds = crate::model::Thresholds {
+                max_lag: Duration::from_secs(30),
+                max_processing_latency: Duration::from_millis(500),
+            };
+            let f = crate::model::compute(rows, Duration::from_secs(3600), &[], thresholds);
+            for format in [Format::OpenMetrics, Format::Text] {
+                let actual = encode_groups(format, &f).len();
+                let bound = f.encoded_bytes();
+                assert!(actual <= bound, "{len}: {actual} > {bound}");
+                assert!(
+                    bound < 2 * actual + 64 * 1024,
+                    "{len}: {bound} is no tight bound of {actual}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_own_series_follow_every_telemetry_change() {
         let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
         let before = to_string(&render(Format::Text, &own, &telemetry, view(0), None));

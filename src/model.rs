@@ -96,6 +96,12 @@ fn field<T>(f: Field<T>, name: &'static str) -> Result<T, InvalidRow> {
     }
 }
 
+/// The longest consumer group or event type name taken, in bytes. Each name
+/// is written into up to ten samples per format, so that an upstream of long
+/// distinct names would otherwise multiply its size in memory; real names
+/// are a few dozen bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+
 /// The largest event count taken as real: a million events a second for
 /// thirty years, and still an exact integer in an f64.
 pub const MAX_EVENT_COUNT: f64 = 1e15;
@@ -127,6 +133,12 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
         return Err(InvalidRow::InvalidValue("consumerGroup"));
     }
     if row.event_type.trim().is_empty() {
+        return Err(InvalidRow::InvalidValue("eventType"));
+    }
+    if row.consumer_group.len() > MAX_NAME_BYTES {
+        return Err(InvalidRow::InvalidValue("consumerGroup"));
+    }
+    if row.event_type.len() > MAX_NAME_BYTES {
         return Err(InvalidRow::InvalidValue("eventType"));
     }
     // `contains` is false for NaN; the infinities are out of range.
@@ -168,6 +180,26 @@ pub struct GroupFigures {
     pub exceeded: bool,
 }
 
+/// The most one format's encoding of a snapshot's per-group series may
+/// take. A query whose figures would encode to more fails (reason
+/// `pagination`, as its other budgets do), so that one snapshot holds at
+/// most twice this (both formats) besides its figures.
+pub const MAX_ENCODED_BYTES: usize = 64 * 1024 * 1024;
+
+/// The bytes of a sample line around its label values: the longest metric
+/// name of its kind, label names, quotes, braces, a value and the line end.
+const SERIES_LINE_OVERHEAD: usize = 56 + 32 + 32;
+const GROUP_LINE_OVERHEAD: usize = 66 + 20 + 32;
+
+/// A name as the exposition writes it: `\`, `"` and a line break escaped.
+fn escaped_len(name: &str) -> usize {
+    name.len()
+        + name
+            .bytes()
+            .filter(|b| matches!(b, b'\\' | b'"' | b'\n'))
+            .count()
+}
+
 /// Everything one query yields.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
@@ -177,6 +209,28 @@ pub struct Figures {
     pub groups: Vec<GroupFigures>,
     pub valid_rows: usize,
     pub invalid: BTreeMap<&'static str, u64>,
+}
+
+impl Figures {
+    /// An upper bound of the bytes one format's per-group series take:
+    /// two samples per series, eight per group.
+    pub fn encoded_bytes(&self) -> usize {
+        let series: usize = self
+            .series
+            .iter()
+            .map(|s| {
+                2 * (SERIES_LINE_OVERHEAD
+                    + escaped_len(&s.consumer_group)
+                    + escaped_len(&s.event_type))
+            })
+            .sum();
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|g| 8 * (GROUP_LINE_OVERHEAD + escaped_len(&g.name)))
+            .sum();
+        series + groups + 32 * 1024
+    }
 }
 
 /// The per-group figures of a query over `window`. Configured groups without
@@ -427,6 +481,24 @@ mod tests {
             row("g", "fast", 100_000.0, 10.0),
             row("g", "slow", 1.0, 31_000.0)
         ]));
+    }
+
+    #[test]
+    fn over_long_names_are_invalid_rows() {
+        let long = "g".repeat(MAX_NAME_BYTES + 1);
+        let longest = "g".repeat(MAX_NAME_BYTES);
+        let f = compute(
+            [
+                row(&long, "e", 1.0, 1.0),
+                row("g", &long, 1.0, 1.0),
+                row(&longest, &longest, 1.0, 1.0),
+            ],
+            Duration::from_secs(60),
+            &[],
+            defaults(),
+        );
+        assert_eq!(f.valid_rows, 1);
+        assert_eq!(f.invalid.get("invalid_value"), Some(&2));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::audit::Transitions;
 use crate::cache::{Snapshot, Source};
 use crate::genesys::client::IntegrationsResult;
-use crate::genesys::{GenesysClient, QueryError};
+use crate::genesys::{FailureReason, GenesysClient, QueryError};
 use crate::model::{self, GroupFigures, GroupSpec, Thresholds};
 use crate::telemetry::{INVALID_INTEGRATION, LastQuery, QuerySummary, Telemetry, TracedRequest};
 
@@ -300,6 +300,19 @@ impl Source for Pipeline {
                     &self.groups,
                     self.defaults,
                 );
+                let encoded = figures.encoded_bytes();
+                if encoded > model::MAX_ENCODED_BYTES {
+                    let error = QueryError::Pagination(format!(
+                        "{} series of {} groups would encode to about {} MiB, more than {} MiB (the exposition's budget)",
+                        figures.series.len(),
+                        figures.groups.len(),
+                        encoded >> 20,
+                        model::MAX_ENCODED_BYTES >> 20
+                    ));
+                    self.failed(&error, started.elapsed());
+                    self.keep_trace(started.elapsed(), Err(error.to_string()));
+                    return None;
+                }
                 self.succeeded(&figures, result.pages, started.elapsed());
                 self.keep_trace(
                     started.elapsed(),
@@ -322,6 +335,25 @@ impl Source for Pipeline {
 
     fn cooldown(&self) -> Option<Duration> {
         self.client.cooldown_remaining()
+    }
+
+    fn panicked(&self, message: &str) {
+        tracing::error!(
+            org = %self.org,
+            reason = FailureReason::Internal.as_str(),
+            panic = message,
+            "the query panicked (a bug: please report it); the next scrape queries again"
+        );
+        self.telemetry.query_finished(LastQuery {
+            finished_at: SystemTime::now(),
+            duration: Duration::ZERO,
+            pages: 0,
+            outcome: Err((
+                FailureReason::Internal,
+                format!("the query panicked: {message}"),
+            )),
+        });
+        self.keep_trace(Duration::ZERO, Err(format!("panicked: {message}")));
     }
 }
 

@@ -44,10 +44,12 @@ pub enum FailureReason {
     Connect,
     Decode,
     Pagination,
+    /// A bug: the query panicked.
+    Internal,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 9] = [
+    pub const ALL: [FailureReason; 10] = [
         FailureReason::RateLimited,
         FailureReason::Unauthorized,
         FailureReason::Forbidden,
@@ -57,6 +59,7 @@ impl FailureReason {
         FailureReason::Connect,
         FailureReason::Decode,
         FailureReason::Pagination,
+        FailureReason::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +73,7 @@ impl FailureReason {
             FailureReason::Connect => "connect",
             FailureReason::Decode => "decode",
             FailureReason::Pagination => "pagination",
+            FailureReason::Internal => "internal",
         }
     }
 }

@@ -184,12 +184,15 @@ async fn any_group_name_yields_valid_exposition() {
         "brace}{=,",
         "ünïcødé-グループ",
         "o'brien",
-        &"x".repeat(10_000),
+        // The longest taken: its event type, `type-` and it, is 256 bytes too.
+        &"x".repeat(251),
     ];
-    let rows: Vec<_> = names
+    let mut rows: Vec<_> = names
         .iter()
         .map(|n| json!({"consumerGroup": n, "eventType": format!("type-{n}"), "eventCount": 5, "processingLatency": 100}))
         .collect();
+    // Past 256 bytes a name is an invalid row, counted, not exported.
+    rows.push(json!({"consumerGroup": "x".repeat(10_000), "eventType": "t", "eventCount": 5, "processingLatency": 100}));
     let sim = simulator(sim_config(rows)).await;
     let exp = exporter(&sim, &[]).await;
     let text = exp.scrape().await;
@@ -205,6 +208,15 @@ async fn any_group_name_yields_valid_exposition() {
             "{n:?}"
         );
     }
+    assert_eq!(
+        sample(
+            &text,
+            "genesys_eventbridge_invalid_rows_total",
+            &[("reason", "invalid_value")]
+        ),
+        Some(1.0)
+    );
+    assert!(!text.contains(&"x".repeat(300)));
     let (_, _, om) = exp.scrape_with(&[("Accept", OPENMETRICS)]).await;
     openmetrics_strict(&om);
     exp.stop().await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::duration::parse_duration;
+use super::{MAX_THRESHOLD, at_most};
 use crate::web::config::{hide_values, one_line};
 use crate::web::files::{MAX_FILE_BYTES, read_capped};
 use crate::web::follow::{Stamp, hash};
@@ -189,7 +190,7 @@ fn groups(raw: Vec<RawGroup>, at: &str) -> Result<Vec<FileGroup>, String> {
             return Err(format!("{at}[{i}]: name is empty"));
         }
         let field = |value: Option<String>, key: &str| {
-            duration(value).map_err(|e| format!("{at}[{i}] ({name}): {key}: {e}"))
+            threshold(value).map_err(|e| format!("{at}[{i}] ({name}): {key}: {e}"))
         };
         let group = FileGroup {
             max_lag: field(g.max_lag, "max_lag")?,
@@ -202,6 +203,15 @@ fn groups(raw: Vec<RawGroup>, at: &str) -> Result<Vec<FileGroup>, String> {
         out.push(group);
     }
     Ok(out)
+}
+
+/// A threshold, when given: positive, and at most [`MAX_THRESHOLD`].
+fn threshold(value: Option<String>) -> Result<Option<Duration>, String> {
+    let d = duration(value)?;
+    if let Some(d) = d {
+        at_most(d, MAX_THRESHOLD)?;
+    }
+    Ok(d)
 }
 
 /// A positive duration, when given.
@@ -248,11 +258,9 @@ fn org(value: serde_yaml_ng::Value, dir: &Path) -> Result<FileOrg, String> {
         |key: &str, value: Option<String>| duration(value).map_err(|e| format!("{key}: {e}"));
     let (max_lag, max_processing_latency) = match raw.thresholds {
         Some(t) => (
-            keyed("thresholds.max_lag", t.max_lag)?,
-            keyed(
-                "thresholds.max_processing_latency",
-                t.max_processing_latency,
-            )?,
+            threshold(t.max_lag).map_err(|e| format!("thresholds.max_lag: {e}"))?,
+            threshold(t.max_processing_latency)
+                .map_err(|e| format!("thresholds.max_processing_latency: {e}"))?,
         ),
         None => (None, None),
     };
@@ -381,6 +389,14 @@ mod tests {
             (
                 "    thresholds: {max_lag: x}\n",
                 "organizations[1] (acme): thresholds.max_lag",
+            ),
+            (
+                "    thresholds: {max_lag: 30d}\n",
+                "thresholds.max_lag: 720h is longer than 168h, the most it may be",
+            ),
+            (
+                "    consumer_groups: [{name: g, max_processing_latency: 8d}]\n",
+                "consumer_groups[0] (g): max_processing_latency: 192h is longer than 168h",
             ),
             (
                 "    region: a\n    api_url: http://b\n",

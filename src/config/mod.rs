@@ -305,6 +305,26 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// The longest settings taken: far past any real one, and short enough that
+/// no date or deadline computed from them can overflow.
+pub const MAX_WINDOW: Duration = Duration::from_secs(31 * 86_400);
+pub const MAX_QUERY_TIMEOUT: Duration = Duration::from_secs(600);
+pub const MAX_CACHE_TTL: Duration = Duration::from_secs(86_400);
+pub const MAX_CACHE_MAX_STALE: Duration = Duration::from_secs(7 * 86_400);
+pub const MAX_THRESHOLD: Duration = Duration::from_secs(7 * 86_400);
+
+/// `d` is no longer than `max`; the error names the bound.
+pub fn at_most(d: Duration, max: Duration) -> Result<(), String> {
+    match d > max {
+        true => Err(format!(
+            "{} is longer than {}, the most it may be",
+            format_duration(d),
+            format_duration(max)
+        )),
+        false => Ok(()),
+    }
+}
+
 /// The query and cache settings checked alike for the flags and for each
 /// organisation of the file; `key` names them as the flag or the file does.
 fn check_settings(
@@ -333,6 +353,16 @@ fn check_settings(
     }
     if query.timeout < Duration::from_millis(100) {
         return bad("query.timeout", "must be at least 100ms".into());
+    }
+    for (k, d, max) in [
+        ("query.window", query.window, MAX_WINDOW),
+        ("query.timeout", query.timeout, MAX_QUERY_TIMEOUT),
+        ("cache.ttl", cache.ttl, MAX_CACHE_TTL),
+        ("cache.max-stale", cache.max_stale, MAX_CACHE_MAX_STALE),
+    ] {
+        if let Err(what) = at_most(d, max) {
+            return bad(k, what);
+        }
     }
     if cache.max_stale < cache.ttl {
         return bad(
@@ -405,6 +435,7 @@ impl Config {
             if d.is_zero() {
                 return Err(ConfigError::flag(flag, "must be greater than 0"));
             }
+            at_most(d, MAX_THRESHOLD).map_err(|e| ConfigError::flag(flag, e))?;
         }
         let thresholds = Thresholds {
             max_lag: cli.max_lag,
@@ -815,6 +846,30 @@ mod tests {
                 .starts_with("--consumer-group")
         );
         assert!(err(&["--query.max-pages", "0"]).starts_with("--query.max-pages"));
+        // Durations past any real setting, such as would overflow a date.
+        for (flag, value) in [
+            ("--query.window", "4500000d"),
+            ("--query.window", "32d"),
+            ("--query.timeout", "11m"),
+            ("--cache.ttl", "25h"),
+            ("--cache.max-stale", "8d"),
+            ("--threshold.max-lag", "8d"),
+            ("--threshold.max-processing-latency", "8d"),
+        ] {
+            let e = err(&["--genesys.client-id", "id", flag, value]);
+            assert!(
+                e.starts_with(flag) && e.contains("the most it may be"),
+                "{flag} {value}: {e}"
+            );
+        }
+        // Thousands of repeated units, and numbers past u64: refused by name.
+        let repeated = "1000000h".repeat(2000);
+        assert!(
+            err(&["--genesys.client-id", "id", "--query.timeout", &repeated])
+                .starts_with("--query.timeout")
+        );
+        let parsed = Cli::try_parse_from(["x", "--query.timeout", &"9".repeat(30)]);
+        assert!(parsed.unwrap_err().to_string().contains("too large"));
         assert!(err(&["--cache.ttl", "20m"]).starts_with("--cache.max-stale"));
         assert!(
             Config::from_cli(cli(&[]), Some("x".into()))
