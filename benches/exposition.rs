@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use genesys_eventbridge_exporter::cache::Snapshot;
-use genesys_eventbridge_exporter::exposition::{Format, OwnSeries, ScrapeView, render};
+use genesys_eventbridge_exporter::exposition::{Encoding, Format, OwnSeries, ScrapeView, render};
 use genesys_eventbridge_exporter::telemetry::Telemetry;
 
 mod common;
@@ -28,16 +28,39 @@ fn exposition(c: &mut Criterion) {
                 for _ in 0..iters {
                     let snapshot = Snapshot::new(figures.clone());
                     let started = Instant::now();
-                    black_box(render(format, &own, &telemetry, VIEW, Some(&snapshot)));
+                    black_box(render(
+                        format,
+                        Encoding::Identity,
+                        &own,
+                        &telemetry,
+                        VIEW,
+                        Some(&snapshot),
+                    ));
                     total += started.elapsed();
                 }
                 total
             })
         });
         let snapshot = Snapshot::new(figures.clone());
-        render(format, &own, &telemetry, VIEW, Some(&snapshot));
+        render(
+            format,
+            Encoding::Identity,
+            &own,
+            &telemetry,
+            VIEW,
+            Some(&snapshot),
+        );
         c.bench_function(&format!("render {name} 100k series, cached"), |b| {
-            b.iter(|| render(format, &own, &telemetry, VIEW, Some(&snapshot)))
+            b.iter(|| {
+                render(
+                    format,
+                    Encoding::Identity,
+                    &own,
+                    &telemetry,
+                    VIEW,
+                    Some(&snapshot),
+                )
+            })
         });
     }
 }

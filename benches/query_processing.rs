@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use genesys_cloud_simulator::{DEFAULT_QUERY_PATH, RowSource, SimConfig, Simulator, org_rows};
 use genesys_eventbridge_exporter::cache::Snapshot;
-use genesys_eventbridge_exporter::exposition::{Format, OwnSeries, ScrapeView, render};
+use genesys_eventbridge_exporter::exposition::{Encoding, Format, OwnSeries, ScrapeView, render};
 use genesys_eventbridge_exporter::genesys::request::QueryBody;
 use genesys_eventbridge_exporter::genesys::response::Page;
 use genesys_eventbridge_exporter::model;
@@ -141,7 +141,14 @@ const VIEW: ScrapeView = ScrapeView {
 fn exporter(pages: &[Bytes], own: &OwnSeries, telemetry: &Telemetry) -> Vec<Bytes> {
     let figures = model::compute(decode(pages), common::WINDOW, &[], common::thresholds());
     let snapshot = Snapshot::new(figures);
-    render(Format::OpenMetrics, own, telemetry, VIEW, Some(&snapshot))
+    render(
+        Format::OpenMetrics,
+        Encoding::Identity,
+        own,
+        telemetry,
+        VIEW,
+        Some(&snapshot),
+    )
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -208,7 +215,14 @@ fn main() {
         })));
         let snapshot = Snapshot::new(figures.expect("computed"));
         encode.push(ms(cpu(|| {
-            render(Format::OpenMetrics, &own, &telemetry, VIEW, Some(&snapshot))
+            render(
+                Format::OpenMetrics,
+                Encoding::Identity,
+                &own,
+                &telemetry,
+                VIEW,
+                Some(&snapshot),
+            )
         })));
     }
     println!(

@@ -21,7 +21,32 @@ pub struct Snapshot {
     pub taken_at_wall: SystemTime,
     /// Encoded per-group series, one slot per exposition format: a snapshot is
     /// encoded at most once per format however often it is scraped.
-    pub(crate) bodies: [OnceLock<Bytes>; 2],
+    pub(crate) bodies: [OnceLock<Encoded>; 2],
+}
+
+/// One encoded part of a response: as text, and compressed once asked.
+#[derive(Debug)]
+pub struct Encoded {
+    pub plain: Bytes,
+    pub gzip: OnceLock<Deflated>,
+}
+
+/// A part as raw DEFLATE blocks ending on a byte boundary (a sync flush),
+/// with the CRC-32 and length of its text: parts compressed apart join into
+/// one gzip stream, which every client decodes.
+#[derive(Debug)]
+pub struct Deflated {
+    pub blocks: Bytes,
+    pub crc: flate2::Crc,
+}
+
+impl Encoded {
+    pub fn new(plain: Bytes) -> Encoded {
+        Encoded {
+            plain,
+            gzip: OnceLock::new(),
+        }
+    }
 }
 
 impl Snapshot {

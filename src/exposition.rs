@@ -9,7 +9,7 @@
 //! A cached part is sent as it is (a reference-counted `Bytes`), never copied.
 
 use std::fmt::{self, Write as _};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -20,7 +20,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::cache::Snapshot;
+use crate::cache::{Deflated, Encoded, Snapshot};
 use crate::integration::{self, Integration};
 use crate::metrics::{self, Kind, Metric};
 use crate::model::Figures;
@@ -110,28 +110,172 @@ pub struct ExporterView {
 /// only the two clock-driven series.
 #[derive(Debug, Default)]
 pub struct OwnSeries {
-    slots: [Mutex<Option<(u64, Bytes)>>; 2],
+    slots: [Mutex<Option<Generation>>; 2],
 }
 
+/// An encoding of the telemetry as it was at one generation.
+type Generation = (u64, Arc<Encoded>);
+
 impl OwnSeries {
-    fn get(&self, format: Format, telemetry: &Telemetry) -> Bytes {
+    fn get(&self, format: Format, telemetry: &Telemetry) -> Arc<Encoded> {
         let mut slot = self.slots[format.slot()]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some((generation, body)) = &*slot
+        if let Some((generation, part)) = &*slot
             && *generation == telemetry.generation()
         {
-            return body.clone();
+            return part.clone();
         }
         let state = telemetry.read();
         let generation = state.generation;
-        let body = Bytes::from(encode(format, OrgSeries(state)));
-        *slot = Some((generation, body.clone()));
-        body
+        let part = Arc::new(Encoded::new(Bytes::from(encode(format, OrgSeries(state)))));
+        *slot = Some((generation, part.clone()));
+        part
     }
 }
 
-/// One organisation's series, as chunks to be sent in order: per query,
+/// How a body is sent: as it is, or gzip-compressed (`Content-Encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+}
+
+impl Encoding {
+    /// gzip when the `Accept-Encoding` header takes it (`gzip` or `*` with a
+    /// q-value above 0); as it is otherwise.
+    pub fn negotiate(accept_encoding: Option<&str>) -> Encoding {
+        let Some(header) = accept_encoding else {
+            return Encoding::Identity;
+        };
+        let (mut gzip, mut any) = (None, None);
+        for coding in header.split(',') {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .find_map(|q| q.parse::<f64>().ok())
+                .unwrap_or(1.0);
+            match name.as_str() {
+                "gzip" | "x-gzip" => gzip = Some(q),
+                "*" => any = Some(q),
+                _ => {}
+            }
+        }
+        match gzip.or(any) {
+            Some(q) if q > 0.0 => Encoding::Gzip,
+            _ => Encoding::Identity,
+        }
+    }
+
+    pub fn content_encoding(self) -> Option<&'static str> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some("gzip"),
+        }
+    }
+}
+
+/// gzip levels: the per-group part is compressed once per snapshot and
+/// format, so it may take the time a smaller body needs; the parts that
+/// move with every scrape are small and compressed fast.
+const CACHED_LEVEL: u32 = 6;
+const MOVING_LEVEL: u32 = 1;
+
+/// `plain` as DEFLATE blocks that end byte-aligned (a sync flush), so that
+/// the next part's blocks can follow them in the same stream.
+fn deflate(plain: &[u8], level: u32) -> Deflated {
+    let mut compress = flate2::Compress::new(flate2::Compression::new(level), false);
+    let mut blocks = Vec::with_capacity(plain.len() / 4 + 64);
+    loop {
+        let consumed = compress.total_in() as usize;
+        // Into memory, from memory: the only error is a bug in the caller.
+        compress
+            .compress_vec(&plain[consumed..], &mut blocks, flate2::FlushCompress::Sync)
+            .expect("compressing into memory");
+        // The flush is complete once it left room in the output.
+        if compress.total_in() as usize == plain.len() && blocks.len() < blocks.capacity() {
+            break;
+        }
+        blocks.reserve(blocks.capacity().max(4096));
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(plain);
+    Deflated {
+        blocks: Bytes::from(blocks),
+        crc,
+    }
+}
+
+/// The gzip header (RFC 1952): deflate, no name, no time, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+/// An empty final DEFLATE block (fixed Huffman codes), which ends the stream.
+const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+
+/// A response body being assembled, part by part, in its encoding. With
+/// gzip it is one stream: the header, each part's blocks (the cached ones as
+/// they were compressed), and a trailer whose CRC-32 combines the parts'.
+#[derive(Debug)]
+pub struct Body {
+    encoding: Encoding,
+    chunks: Vec<Bytes>,
+    crc: flate2::Crc,
+}
+
+impl Body {
+    pub fn new(encoding: Encoding) -> Body {
+        let mut chunks = Vec::with_capacity(8);
+        if encoding == Encoding::Gzip {
+            chunks.push(Bytes::from_static(&GZIP_HEADER));
+        }
+        Body {
+            encoding,
+            chunks,
+            crc: flate2::Crc::new(),
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// A part made for this scrape.
+    fn moving(&mut self, plain: String) {
+        match self.encoding {
+            Encoding::Identity => self.chunks.push(Bytes::from(plain)),
+            Encoding::Gzip => {
+                let part = deflate(plain.as_bytes(), MOVING_LEVEL);
+                self.crc.combine(&part.crc);
+                self.chunks.push(part.blocks);
+            }
+        }
+    }
+
+    /// A part kept between scrapes, compressed at most once.
+    fn cached(&mut self, part: &Encoded) {
+        match self.encoding {
+            Encoding::Identity => self.chunks.push(part.plain.clone()),
+            Encoding::Gzip => {
+                let deflated = part.gzip.get_or_init(|| deflate(&part.plain, CACHED_LEVEL));
+                self.crc.combine(&deflated.crc);
+                self.chunks.push(deflated.blocks.clone());
+            }
+        }
+    }
+
+    pub fn into_chunks(mut self) -> Vec<Bytes> {
+        if self.encoding == Encoding::Gzip {
+            let mut trailer = Vec::with_capacity(10);
+            trailer.extend_from_slice(&FINAL_BLOCK);
+            trailer.extend_from_slice(&self.crc.sum().to_le_bytes());
+            trailer.extend_from_slice(&self.crc.amount().to_le_bytes());
+            self.chunks.push(Bytes::from(trailer));
+        }
+        self.chunks
+    }
+}
+
+/// One organisation's series, as parts to be sent in order: per query,
 /// clock-driven, and per group (when data is served).
 pub fn render_org(
     format: Format,
@@ -139,26 +283,27 @@ pub fn render_org(
     telemetry: &Telemetry,
     view: ScrapeView,
     snapshot: Option<&Snapshot>,
-    chunks: &mut Vec<Bytes>,
+    body: &mut Body,
 ) {
-    chunks.push(own.get(format, telemetry));
-    chunks.push(Bytes::from(encode(format, ClockSeries(view))));
+    body.cached(&own.get(format, telemetry));
+    body.moving(encode(format, ClockSeries(view)));
     if let Some(snapshot) = snapshot {
-        let body = snapshot.bodies[format.slot()]
-            .get_or_init(|| Bytes::from(encode_groups(format, &snapshot.figures)));
-        chunks.push(body.clone());
+        let part = snapshot.bodies[format.slot()]
+            .get_or_init(|| Encoded::new(Bytes::from(encode_groups(format, &snapshot.figures))));
+        body.cached(part);
     }
 }
 
 /// The exporter's own series.
-pub fn render_exporter(format: Format, view: ExporterView, chunks: &mut Vec<Bytes>) {
-    chunks.push(Bytes::from(encode(format, ExporterSeries(view))));
+pub fn render_exporter(format: Format, view: ExporterView, body: &mut Body) {
+    body.moving(encode(format, ExporterSeries(view)));
 }
 
 /// Ends a body: OpenMetrics closes with `# EOF`.
-pub fn finish(format: Format, chunks: &mut Vec<Bytes>) {
+pub fn finish(format: Format, body: &mut Body) {
+    static EOF: OnceLock<Encoded> = OnceLock::new();
     if format == Format::OpenMetrics {
-        chunks.push(Bytes::from_static(b"# EOF\n"));
+        body.cached(EOF.get_or_init(|| Encoded::new(Bytes::from_static(b"# EOF\n"))));
     }
 }
 
@@ -166,15 +311,16 @@ pub fn finish(format: Format, chunks: &mut Vec<Bytes>) {
 /// telemetry path serves it.
 pub fn render(
     format: Format,
+    encoding: Encoding,
     own: &OwnSeries,
     telemetry: &Telemetry,
     view: ScrapeView,
     snapshot: Option<&Snapshot>,
 ) -> Vec<Bytes> {
-    let mut chunks = Vec::with_capacity(5);
-    render_org(format, own, telemetry, view, snapshot, &mut chunks);
-    finish(format, &mut chunks);
-    chunks
+    let mut body = Body::new(encoding);
+    render_org(format, own, telemetry, view, snapshot, &mut body);
+    finish(format, &mut body);
+    body.into_chunks()
 }
 
 fn encode(format: Format, collector: impl Collector) -> String {
@@ -714,8 +860,22 @@ mod tests {
     fn cached_parts_are_sent_as_they_are_and_the_clock_part_is_fresh() {
         let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
         for format in [Format::OpenMetrics, Format::Text] {
-            let first = render(format, &own, &telemetry, view(1), Some(&snapshot));
-            let second = render(format, &own, &telemetry, view(2), Some(&snapshot));
+            let first = render(
+                format,
+                Encoding::Identity,
+                &own,
+                &telemetry,
+                view(1),
+                Some(&snapshot),
+            );
+            let second = render(
+                format,
+                Encoding::Identity,
+                &own,
+                &telemetry,
+                view(2),
+                Some(&snapshot),
+            );
             // The same buffers, not copies and not new encodings.
             assert_eq!(first[0].as_ptr(), second[0].as_ptr(), "{format:?}");
             assert_eq!(first[2].as_ptr(), second[2].as_ptr(), "{format:?}");
@@ -932,6 +1092,76 @@ mod tests {
         }
     }
 
+    fn gunzip(chunks: &[Bytes]) -> String {
+        use std::io::Read as _;
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        let mut out = String::new();
+        flate2::read::MultiGzDecoder::new(joined.as_slice())
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn gzip_bodies_decode_to_the_plain_body_and_cached_parts_are_compressed_once() {
+        let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
+        for format in [Format::OpenMetrics, Format::Text] {
+            let plain = render(
+                format,
+                Encoding::Identity,
+                &own,
+                &telemetry,
+                view(1),
+                Some(&snapshot),
+            );
+            let first = render(
+                format,
+                Encoding::Gzip,
+                &own,
+                &telemetry,
+                view(1),
+                Some(&snapshot),
+            );
+            let second = render(
+                format,
+                Encoding::Gzip,
+                &own,
+                &telemetry,
+                view(2),
+                Some(&snapshot),
+            );
+            assert_eq!(gunzip(&first), to_string(&plain), "{format:?}");
+            assert!(gunzip(&second).contains("genesys_eventbridge_data_age_seconds 2.0"));
+            // One stream: the header, then the telemetry part and the
+            // per-group part as the very same buffers in every scrape.
+            assert_eq!(&first[0][..], &GZIP_HEADER);
+            assert_eq!(first[1].as_ptr(), second[1].as_ptr(), "{format:?}");
+            assert_eq!(first[3].as_ptr(), second[3].as_ptr(), "{format:?}");
+            assert_ne!(first[2], plain[1], "the moving part is compressed too");
+            assert!(
+                first[3].len() * 2 < plain[2].len(),
+                "{format:?}: the per-group part compresses"
+            );
+        }
+    }
+
+    #[test]
+    fn gzip_is_sent_when_asked_for() {
+        for (header, expected) in [
+            (None, Encoding::Identity),
+            (Some("gzip"), Encoding::Gzip),
+            (Some("gzip, deflate, br"), Encoding::Gzip),
+            (Some("identity"), Encoding::Identity),
+            (Some("br;q=1.0, gzip;q=0.8"), Encoding::Gzip),
+            (Some("gzip;q=0"), Encoding::Identity),
+            (Some("*"), Encoding::Gzip),
+            (Some("*;q=0.5, gzip;q=0"), Encoding::Identity),
+            (Some("x-gzip"), Encoding::Gzip),
+        ] {
+            assert_eq!(Encoding::negotiate(header), expected, "{header:?}");
+        }
+    }
+
     #[test]
     fn the_model_bounds_the_encoding_from_above() {
         let name = |i: usize, len: usize| {
@@ -968,10 +1198,24 @@ mod tests {
     #[test]
     fn the_own_series_follow_every_telemetry_change() {
         let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
-        let before = to_string(&render(Format::Text, &own, &telemetry, view(0), None));
+        let before = to_string(&render(
+            Format::Text,
+            Encoding::Identity,
+            &own,
+            &telemetry,
+            view(0),
+            None,
+        ));
         assert!(before.contains("genesys_eventbridge_token_requests_total 0\n"));
         telemetry.token_requested();
-        let after = to_string(&render(Format::Text, &own, &telemetry, view(0), None));
+        let after = to_string(&render(
+            Format::Text,
+            Encoding::Identity,
+            &own,
+            &telemetry,
+            view(0),
+            None,
+        ));
         assert!(after.contains("genesys_eventbridge_token_requests_total 1\n"));
     }
 

@@ -290,3 +290,48 @@ async fn a_custom_telemetry_path_moves_the_metrics() {
     assert!(r.text().await.unwrap().contains("genesys_eventbridge_up 1"));
     exp.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_is_served_when_asked_and_real_clients_decode_it() {
+    use std::io::Read as _;
+    let exp = demo().await;
+    let plain = exp.scrape().await;
+    let resp = exp
+        .http
+        .get(exp.url("/metrics"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    assert_eq!(resp.headers()["vary"], "Accept-Encoding");
+    let compressed = resp.bytes().await.unwrap();
+    let mut body = String::new();
+    flate2::read::MultiGzDecoder::new(&compressed[..])
+        .read_to_string(&mut body)
+        .unwrap();
+    let groups = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("consumer_group="))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(!groups(&plain).is_empty());
+    assert_eq!(groups(&body), groups(&plain), "the same per-group series");
+    promtool_clean(&body);
+    // Without the header: plain, and still Vary.
+    let resp = exp.http.get(exp.url("/metrics")).send().await.unwrap();
+    assert!(resp.headers().get("content-encoding").is_none());
+    assert_eq!(resp.headers()["vary"], "Accept-Encoding");
+    // curl, as an operator would ask, decodes the series of gzip members.
+    let url = exp.url("/probe?target=demo");
+    let curl =
+        tokio::task::spawn_blocking(move || external("curl", &["-s", "--compressed", &url], ""))
+            .await
+            .unwrap();
+    if let Some((ok, out)) = curl {
+        assert!(ok);
+        assert_eq!(groups(&out), groups(&plain), "curl --compressed");
+    }
+    exp.stop().await;
+}

@@ -2,7 +2,8 @@
 
 use hyper::body::Incoming;
 use hyper::header::{
-    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+    ACCEPT_ENCODING, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE,
+    HeaderValue, RETRY_AFTER, VARY, WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::net::{IpAddr, Ipv6Addr};
@@ -13,7 +14,9 @@ use super::{AppState, debug, landing};
 use crate::budget::scrape_budget;
 use crate::cache::Source;
 use crate::config::file::valid_org_name;
-use crate::exposition::{ExporterView, Format, ScrapeView, finish, render_exporter, render_org};
+use crate::exposition::{
+    Body, Encoding, ExporterView, Format, ScrapeView, finish, render_exporter, render_org,
+};
 use crate::orgs::Organization;
 use crate::web::auth::{ClientAddr, Verdict};
 
@@ -188,13 +191,16 @@ fn format_of(req: &Request<Incoming>) -> Format {
     Format::negotiate(req.headers().get("accept").and_then(|v| v.to_str().ok()))
 }
 
+fn body_for(req: &Request<Incoming>) -> Body {
+    Body::new(Encoding::negotiate(
+        req.headers()
+            .get(ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    ))
+}
+
 /// One organisation's series, from its cache (which may query).
-async fn org_chunks(
-    req: &Request<Incoming>,
-    org: &Organization,
-    format: Format,
-    chunks: &mut Vec<bytes::Bytes>,
-) {
+async fn org_chunks(req: &Request<Incoming>, org: &Organization, format: Format, body: &mut Body) {
     let snapshot = org.cache.get(budget_of(req, org)).await;
     let view = ScrapeView {
         data_age: snapshot.as_ref().map(|s| s.age()),
@@ -206,14 +212,24 @@ async fn org_chunks(
         &org.telemetry,
         view,
         snapshot.as_deref(),
-        chunks,
+        body,
     );
 }
 
-fn scrape_response(format: Format, chunks: Vec<bytes::Bytes>) -> Response<Chunks> {
-    let mut r = respond(StatusCode::OK, format.content_type(), Chunks::new(chunks));
-    r.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+fn scrape_response(format: Format, body: Body) -> Response<Chunks> {
+    let encoding = body.encoding();
+    let mut r = respond(
+        StatusCode::OK,
+        format.content_type(),
+        Chunks::new(body.into_chunks()),
+    );
+    let headers = r.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The same URL answers plain or compressed: caches must tell them apart.
+    headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(coding) = encoding.content_encoding() {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
     r
 }
 
@@ -229,33 +245,33 @@ async fn probe(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
         );
     };
     if query.debug {
-        let mut chunks = Vec::new();
-        org_chunks(req, &org, Format::Text, &mut chunks).await;
-        let trace = debug::trace(&org, &chunks);
+        let mut body = Body::new(Encoding::Identity);
+        org_chunks(req, &org, Format::Text, &mut body).await;
+        let trace = debug::trace(&org, &body.into_chunks());
         return text(StatusCode::OK, trace);
     }
     let format = format_of(req);
-    let mut chunks = Vec::with_capacity(4);
-    org_chunks(req, &org, format, &mut chunks).await;
-    finish(format, &mut chunks);
-    scrape_response(format, chunks)
+    let mut body = body_for(req);
+    org_chunks(req, &org, format, &mut body).await;
+    finish(format, &mut body);
+    scrape_response(format, body)
 }
 
 async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
     let format = format_of(req);
-    let mut chunks = Vec::with_capacity(5);
+    let mut body = body_for(req);
     let view = ExporterView {
         process: state.process.get(),
         web_config: state.web.status(),
         config: state.config.status(),
         web: state.web_stats.read(),
     };
-    render_exporter(format, view, &mut chunks);
+    render_exporter(format, view, &mut body);
     if let Some(org) = state.registry.flags() {
-        org_chunks(req, &org, format, &mut chunks).await;
+        org_chunks(req, &org, format, &mut body).await;
     }
-    finish(format, &mut chunks);
-    scrape_response(format, chunks)
+    finish(format, &mut body);
+    scrape_response(format, body)
 }
 
 #[cfg(test)]
