@@ -171,14 +171,7 @@ async fn a_403_is_asked_again_only_after_an_hour() {
         "the 403 is not asked again within the hour"
     );
     let body = exporter.scrape().await;
-    assert_eq!(
-        sample(
-            &body,
-            "genesys_eventbridge_api_requests_total",
-            &[("endpoint", "integrations"), ("code", "403")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(api_requests(&body, "integrations", "403"), Some(1.0));
     exporter.stop().await;
 }
 
@@ -198,15 +191,7 @@ async fn a_429_on_the_listing_starts_the_shared_cooldown() {
     for _ in 0..5 {
         let body = exporter.scrape().await;
         assert_eq!(sample(&body, UP, &[]), Some(1.0));
-        assert!(
-            sample(
-                &body,
-                "genesys_eventbridge_rate_limit_cooldown_seconds",
-                &[]
-            )
-            .unwrap()
-                > 20.0
-        );
+        assert!(cooldown(&body) > 20.0);
         assert!(
             body.contains("genesys_eventbridge_consumer_lag_seconds{"),
             "last good data"

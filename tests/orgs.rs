@@ -265,15 +265,7 @@ async fn one_organisation_hanging_throttled_or_failing_leaves_the_others_alone()
     // The throttled one was asked once; its cooldown held the rest back.
     assert_eq!(throttled.sim.query_requests(), 1);
     let (_, body) = probe(&exporter, "target=throttled").await;
-    assert!(
-        sample(
-            &body,
-            "genesys_eventbridge_rate_limit_cooldown_seconds",
-            &[]
-        )
-        .unwrap()
-            > 50.0
-    );
+    assert!(cooldown(&body) > 50.0);
     // The failing one retried within each probe's budget only.
     let max = genesys_eventbridge_exporter::genesys::max_attempts(
         genesys_eventbridge_exporter::budget::query_budget(Duration::from_millis(2500)),

@@ -181,6 +181,21 @@ pub fn failures(body: &str, reason: &str) -> Option<f64> {
     )
 }
 
+/// `genesys_eventbridge_rate_limit_cooldown_seconds` in a text exposition.
+pub fn cooldown(body: &str) -> f64 {
+    sample(body, "genesys_eventbridge_rate_limit_cooldown_seconds", &[])
+        .expect("the cooldown is exported")
+}
+
+/// `genesys_eventbridge_api_requests_total{endpoint,code}` in a text exposition.
+pub fn api_requests(body: &str, endpoint: &str, code: &str) -> Option<f64> {
+    sample(
+        body,
+        "genesys_eventbridge_api_requests_total",
+        &[("endpoint", endpoint), ("code", code)],
+    )
+}
+
 /// The header value of a recorded request.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
