@@ -825,6 +825,74 @@ async fn files() -> Row {
         );
         outcomes.push(*what);
     }
+    // The configuration file, secret files and durations, the same way.
+    let secret = dir.join("org.secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let org = |secret_file: &str| {
+        format!(
+            "organizations:\n  - name: acme\n    region: mypurecloud.de\n    client_id: id\n    client_secret_file: {secret_file}\n"
+        )
+    };
+    let nested = dir.join("nested.yml");
+    std::fs::write(&nested, format!("consumer_groups: {}", "[".repeat(100_000))).unwrap();
+    let zero_secret = dir.join("zero-secret.yml");
+    std::fs::write(&zero_secret, org("/dev/zero")).unwrap();
+    let long_window = dir.join("long-window.yml");
+    std::fs::write(
+        &long_window,
+        org(&secret.display().to_string()) + "    query: {window: 4500000d}\n",
+    )
+    .unwrap();
+    let repeated = "1000000h".repeat(2000);
+    for (what, args, expected) in [
+        (
+            "--config.file /dev/zero",
+            vec!["--config.file", "/dev/zero"],
+            "cannot read: larger than 1 MiB",
+        ),
+        (
+            "--config.file nested 100,000 deep",
+            vec!["--config.file", nested.to_str().unwrap()],
+            "nested deeper than 32 levels",
+        ),
+        (
+            "client_secret_file /dev/zero",
+            vec!["--config.file", zero_secret.to_str().unwrap()],
+            "client_secret_file: /dev/zero: larger than 64 KiB",
+        ),
+        (
+            "query.window 4500000d in the file",
+            vec!["--config.file", long_window.to_str().unwrap()],
+            "query.window: 108000000h is longer than 744h",
+        ),
+        (
+            "--query.window 4500000d",
+            vec!["--query.window", "4500000d"],
+            "--query.window: 108000000h is longer than 744h",
+        ),
+        (
+            "--query.timeout of 2,000 repeated units",
+            vec!["--query.timeout", repeated.as_str()],
+            "--query.timeout: 2000000000h is longer than 10m",
+        ),
+    ] {
+        let started = Instant::now();
+        let out = tokio::task::block_in_place(|| command(&args).output().unwrap());
+        let took = started.elapsed();
+        slowest = slowest.max(took);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!(
+            "  {what}: exit {:?} in {took:?}: {}",
+            out.status.code(),
+            stderr.trim()
+        );
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.lines().count() == 1,
+            "{what}: {stderr:?} does not say {expected:?}"
+        );
+        outcomes.push(what);
+    }
     for (what, config) in [
         ("web config /dev/zero", PathBuf::from("/dev/zero")),
         ("web config of 2.3 MiB", big_yaml),
@@ -841,7 +909,7 @@ async fn files() -> Row {
     }
     Row {
         measured: format!("each refused at start; slowest in {}", ms(slowest)),
-        bound: "exit 2 with one line naming the file and the limit (1 MiB, cost 14, 32 levels)"
+        bound: "exit 2 with one line naming the file or flag and the limit (1 MiB, 64 KiB for secrets, cost 14, 32 levels, 31 days, 10 min)"
             .into(),
         seen: format!("refused: {}", outcomes.join(", ")),
         ..Row::default()
@@ -875,7 +943,7 @@ const CASES: [Case; 8] = cases! {
     "hog-8-tls", 3, "600 slow TLS connections (a record header) from 8 addresses, held and reopened" => hog_eight_tls;
     "password-flood", 1, "150 parallel wrong passwords from one address, then a correct login from another (cost 10)" => password_flood;
     "log-flood", 1, "300 ClientHellos with an IP address as server name and 300 garbage handshakes" => log_flood;
-    "files", 1, "endless and oversized certificate, key, CA and web configuration files; bcrypt cost 31; YAML nested 100,000 deep" => files;
+    "files", 1, "endless and oversized certificate, key, CA, web configuration, configuration and secret files; bcrypt cost 31; YAML nested 100,000 deep; windows and timeouts past any real one" => files;
 };
 
 // The timing case runs alone: it times single requests. The hogs keep two

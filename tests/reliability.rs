@@ -856,13 +856,16 @@ async fn invalid_rows() -> Row {
         json!({"consumerGroup": "g", "eventType": null, "eventCount": 1, "processingLatency": 1}),
         json!({"consumerGroup": "g", "eventType": "c", "processingLatency": 1}),
         json!({"consumerGroup": "g", "eventType": "d", "eventCount": -1, "processingLatency": 1}),
+        // Blank, and longer than 256 bytes: no label, and no ten copies of it.
+        json!({"consumerGroup": "g", "eventType": " ", "eventCount": 1, "processingLatency": 1}),
+        json!({"consumerGroup": "g".repeat(10_000), "eventType": "e", "eventCount": 1, "processingLatency": 1}),
         json!("a string"),
         Value::Null,
     ]);
     let row = rows_as_given(&[], None, Some(rows)).await;
     assert_eq!(
         row.served,
-        "up 1, fresh data, invalid rows `not_object` +2, `missing_field` +1, `null_field` +1, `wrong_type` +2, `invalid_value` +1"
+        "up 1, fresh data, invalid rows `not_object` +2, `missing_field` +1, `null_field` +1, `wrong_type` +2, `invalid_value` +3"
     );
     row
 }
@@ -1577,7 +1580,7 @@ const CASES: [Case; 41] = cases! {
     "truncated", "Bodies", "truncated JSON" => truncated_json;
     "html", "Bodies", "HTML page with status 200" => html_page;
     "wrong-types", "Bodies", "wrong types in the page (`rows` an object, `pageToken` a number)" => wrong_types_in_the_page;
-    "invalid-rows", "Bodies", "wrong types, nulls, missing fields and non-objects in rows" => invalid_rows;
+    "invalid-rows", "Bodies", "wrong types, nulls, missing fields, blank and over-long names and non-objects in rows" => invalid_rows;
     "nulls", "Bodies", "nulls in the page (`totalCount`, tokens, a row, a field)" => nulls_in_the_page;
     "rows-null", "Bodies", "`rows: null`" => rows_null;
     "rows-missing", "Bodies", "no `rows` field" => rows_missing;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::duration::parse_duration;
 use super::{MAX_THRESHOLD, at_most};
 use crate::web::config::{hide_values, one_line};
-use crate::web::files::{MAX_FILE_BYTES, read_capped};
+use crate::web::files::{MAX_FILE_BYTES, MAX_YAML_FLOW_DEPTH, check_yaml_nesting, read_capped};
 use crate::web::follow::{Stamp, hash};
 
 /// The characters of a probe target name; also what a `target` parameter
@@ -155,6 +155,8 @@ pub fn parse(text: &str, dir: &Path) -> Result<FileConfig, String> {
     let raw: RawFile = if text.trim().is_empty() {
         RawFile::default()
     } else {
+        // The YAML parser's time grows with the square of the nesting.
+        check_yaml_nesting(text, MAX_YAML_FLOW_DEPTH).map_err(|e| format!("invalid YAML: {e}"))?;
         serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {}", yaml_error(e)))?
     };
     let consumer_groups = groups(raw.consumer_groups, "consumer_groups")?;
