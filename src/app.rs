@@ -34,6 +34,7 @@ pub struct Running {
     pub simulator: Option<Simulator>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    sighup: JoinHandle<()>,
 }
 
 impl Running {
@@ -41,6 +42,7 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+        self.sighup.abort();
         if let Some(sim) = self.simulator {
             sim.shutdown();
         }
@@ -122,12 +124,15 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
     let task = tokio::spawn(server::serve(listeners, state.clone(), async {
         let _ = stopped.await;
     }));
-    tokio::spawn(reload_on_sighup(state));
+    // Ends with the server: a stopped exporter reloads nothing and keeps
+    // no organisation alive.
+    let sighup = tokio::spawn(reload_on_sighup(state));
     Ok(Running {
         addresses,
         simulator,
         stop,
         task,
+        sighup,
     })
 }
 

@@ -1102,6 +1102,31 @@ mod tests {
         out
     }
 
+    /// One gzip stream, not several members: the header once, DEFLATE
+    /// data that ends exactly at the trailer, and a trailer holding the
+    /// CRC-32 and length of the whole text (what curl checks).
+    fn assert_one_stream(chunks: &[Bytes], plain: &[u8]) {
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        assert_eq!(&joined[..10], &GZIP_HEADER);
+        let (data, trailer) = joined[10..].split_at(joined.len() - 18);
+        let mut inflate = flate2::Decompress::new(false);
+        let mut out = Vec::with_capacity(plain.len() + 64);
+        let status = inflate
+            .decompress_vec(data, &mut out, flate2::FlushDecompress::Finish)
+            .unwrap();
+        assert_eq!(status, flate2::Status::StreamEnd);
+        assert_eq!(
+            inflate.total_in() as usize,
+            data.len(),
+            "nothing after the stream"
+        );
+        assert_eq!(out, plain);
+        let mut crc = flate2::Crc::new();
+        crc.update(plain);
+        assert_eq!(&trailer[..4], &crc.sum().to_le_bytes());
+        assert_eq!(&trailer[4..], &(plain.len() as u32).to_le_bytes());
+    }
+
     #[test]
     fn gzip_bodies_decode_to_the_plain_body_and_cached_parts_are_compressed_once() {
         let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
@@ -1131,6 +1156,7 @@ mod tests {
                 Some(&snapshot),
             );
             assert_eq!(gunzip(&first), to_string(&plain), "{format:?}");
+            assert_one_stream(&first, to_string(&plain).as_bytes());
             assert!(gunzip(&second).contains("genesys_eventbridge_data_age_seconds 2.0"));
             // One stream: the header, then the telemetry part and the
             // per-group part as the very same buffers in every scrape.

@@ -70,6 +70,15 @@ async fn the_listing_is_paged_and_read_leniently() {
     let mut silent = integration("id-silent", "silent", "DISABLED", "ACTIVE", None, "x");
     silent.as_object_mut().unwrap().remove("reportedState");
     all.push(silent);
+    // Listed twice (an offset page moved by a change mid-listing): one series.
+    all.push(integration(
+        "id-000",
+        "bridge-000",
+        "ENABLED",
+        "ACTIVE",
+        None,
+        "2026-11-02T08:15:30.000Z",
+    ));
     // Malformed: no id; intendedState of the wrong type.
     all.push(json!({"name": "no-id", "intendedState": "ENABLED", "integrationType": {"id": "amazon-eventbridge-source"}}));
     all.push(json!({"id": "bad", "intendedState": 7, "integrationType": {"id": "amazon-eventbridge-source"}}));
@@ -133,14 +142,14 @@ async fn the_listing_is_paged_and_read_leniently() {
             "genesys_eventbridge_invalid_rows_total",
             &[("reason", "invalid_integration")]
         ),
-        Some(2.0)
+        Some(3.0)
     );
     // 250 integrations with 5 state series each, plus the one unknown state each.
     let states = body
         .lines()
         .filter(|l| l.starts_with("genesys_eventbridge_integration_state{"))
         .count();
-    assert_eq!(states, 250 * 5 + 2);
+    assert_eq!(states, 250 * 5 + 2, "one series per id and state");
     exporter.stop().await;
 }
 

@@ -373,6 +373,7 @@ impl GenesysClient {
     /// Malformed entities are skipped and counted in the result.
     pub async fn integrations(&self, deadline: Instant) -> Result<IntegrationsResult, QueryError> {
         let mut result = IntegrationsResult::default();
+        let mut seen = HashSet::new();
         let mut read = 0usize;
         for number in 1..=integrations::MAX_PAGES {
             // Every part is a constant or a number: nothing to escape.
@@ -410,8 +411,11 @@ impl GenesysClient {
             }
             for raw in page.entities.unwrap_or_default() {
                 match integrations::entity(raw) {
-                    Some(i) => result.integrations.push(i),
-                    None => result.invalid += 1,
+                    // Paging is by offset: an integration created or deleted
+                    // mid-listing moves another onto two pages. One series
+                    // per id; the repeat is counted with the malformed.
+                    Some(i) if seen.insert(i.id.clone()) => result.integrations.push(i),
+                    _ => result.invalid += 1,
                 }
             }
             if number >= page.page_count.unwrap_or(1) {

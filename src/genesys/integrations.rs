@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 
 use crate::integration::{Integration, Reported};
+use crate::model::MAX_NAME_BYTES;
 
 /// Where the platform lists integrations, and the EventBridge type's id.
 pub const PATH: &str = "/api/v2/integrations";
@@ -57,7 +58,12 @@ struct Detail {
 /// `intendedState`, a field of the wrong type).
 pub fn entity(raw: &RawValue) -> Option<Integration> {
     let e: Entity = serde_json::from_str(raw.get()).ok()?;
-    if e.id.trim().is_empty() {
+    // Names go into labels of several series each, as consumer group names
+    // do: the same bound.
+    if e.id.trim().is_empty() || e.id.len() > MAX_NAME_BYTES {
+        return None;
+    }
+    if e.name.as_ref().is_some_and(|n| n.len() > MAX_NAME_BYTES) {
         return None;
     }
     let status = e.reported_state;
@@ -75,7 +81,9 @@ pub fn entity(raw: &RawValue) -> Option<Integration> {
         id: e.id,
         enabled: e.intended_state == "ENABLED",
         state: Reported::from_code(code.as_deref()),
-        detail: detail.filter(|d| !d.trim().is_empty()),
+        detail: detail
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| crate::logging::short(&d).into_owned()),
         state_changed: last_updated.as_deref().and_then(timestamp),
     })
 }
@@ -138,5 +146,11 @@ mod tests {
             "no reportedState"
         );
         assert!(decoded[3].is_none() && decoded[4].is_none() && decoded[5].is_none());
+        let long = format!(
+            r#"{{"id":"x","name":"{}","intendedState":"ENABLED"}}"#,
+            "n".repeat(MAX_NAME_BYTES + 1)
+        );
+        let raw: &RawValue = serde_json::from_str(&long).unwrap();
+        assert!(entity(raw).is_none(), "an over-long name is malformed");
     }
 }

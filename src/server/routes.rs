@@ -93,8 +93,8 @@ async fn route(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
     let path = req.uri().path();
     if path == "/-/reload" {
         return match *req.method() {
-            Method::POST | Method::PUT => reload(state).await,
-            _ => method_not_allowed("POST, PUT"),
+            Method::POST => reload(state).await,
+            _ => method_not_allowed("POST"),
         };
     }
     let known =
