@@ -859,23 +859,19 @@ mod tests {
     #[test]
     fn cached_parts_are_sent_as_they_are_and_the_clock_part_is_fresh() {
         let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
+        let rendered = |format, encoding, age| {
+            render(
+                format,
+                encoding,
+                &own,
+                &telemetry,
+                view(age),
+                Some(&snapshot),
+            )
+        };
         for format in [Format::OpenMetrics, Format::Text] {
-            let first = render(
-                format,
-                Encoding::Identity,
-                &own,
-                &telemetry,
-                view(1),
-                Some(&snapshot),
-            );
-            let second = render(
-                format,
-                Encoding::Identity,
-                &own,
-                &telemetry,
-                view(2),
-                Some(&snapshot),
-            );
+            let first = rendered(format, Encoding::Identity, 1);
+            let second = rendered(format, Encoding::Identity, 2);
             // The same buffers, not copies and not new encodings.
             assert_eq!(first[0].as_ptr(), second[0].as_ptr(), "{format:?}");
             assert_eq!(first[2].as_ptr(), second[2].as_ptr(), "{format:?}");
@@ -1130,31 +1126,20 @@ mod tests {
     #[test]
     fn gzip_bodies_decode_to_the_plain_body_and_cached_parts_are_compressed_once() {
         let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
+        let rendered = |format, encoding, age| {
+            render(
+                format,
+                encoding,
+                &own,
+                &telemetry,
+                view(age),
+                Some(&snapshot),
+            )
+        };
         for format in [Format::OpenMetrics, Format::Text] {
-            let plain = render(
-                format,
-                Encoding::Identity,
-                &own,
-                &telemetry,
-                view(1),
-                Some(&snapshot),
-            );
-            let first = render(
-                format,
-                Encoding::Gzip,
-                &own,
-                &telemetry,
-                view(1),
-                Some(&snapshot),
-            );
-            let second = render(
-                format,
-                Encoding::Gzip,
-                &own,
-                &telemetry,
-                view(2),
-                Some(&snapshot),
-            );
+            let plain = rendered(format, Encoding::Identity, 1);
+            let first = rendered(format, Encoding::Gzip, 1);
+            let second = rendered(format, Encoding::Gzip, 2);
             assert_eq!(gunzip(&first), to_string(&plain), "{format:?}");
             assert_one_stream(&first, to_string(&plain).as_bytes());
             assert!(gunzip(&second).contains("genesys_eventbridge_data_age_seconds 2.0"));
