@@ -1,18 +1,26 @@
 //! The simulated Genesys Cloud as a process of its own, for `scripts/bench`:
-//! an organisation of N consumer groups × M event types, request counters,
-//! and 429s on demand.
+//! one or more organisations of N consumer groups × M event types on one
+//! server, as in a Genesys Cloud region, request counters, and faults on
+//! demand.
 //!
 //! ```text
 //! cargo run --release --example sim_server -- --groups 5000 --event-types 20
+//! cargo run --release --example sim_server -- --orgs 1000 --groups 3 --event-types 5
 //! ```
 //!
 //! It prints `api http://127.0.0.1:PORT` (login and API base URL) and
-//! `admin http://127.0.0.1:PORT`, then serves until SIGINT or SIGTERM. The
-//! client is `bench-client` / `bench-secret`. The admin port answers:
+//! `admin http://127.0.0.1:PORT`, then serves until SIGINT or SIGTERM.
+//! Organisation K (from 1) has the client `bench-client-K` / `bench-secret-K`.
+//! The admin port answers:
 //!
-//! - `GET /counters`: `token_requests N` and `query_requests N`, one a line;
-//! - `POST /fault/429?retry_after=SECONDS`: the next query answers 429 with
-//!   that `Retry-After` (20 s when not given).
+//! - `GET /counters`: `token_requests N`, `query_requests N` and
+//!   `integrations_requests N` over all organisations, one a line, then a line
+//!   `org K token_requests N query_requests N integrations_requests N` for each;
+//! - `POST /fault/429?retry_after=SECONDS&orgs=A-B`: the next query of each of
+//!   organisations A to B answers 429 with that `Retry-After` (20 s and
+//!   organisation 1 when not given);
+//! - `POST /fault/hang?orgs=A-B&count=N`: the next N requests of each of them
+//!   to every endpoint hang until the server stops (N 1,000 when not given).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -27,12 +35,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use genesys_cloud_simulator::{
-    DEFAULT_QUERY_PATH, Fault, RowSource, SimConfig, Simulator, org_rows,
+    DEFAULT_QUERY_PATH, Fault, RowSource, SimConfig, Simulator, Tenant, org_rows,
 };
 
 struct Args {
     port: u16,
     admin_port: u16,
+    orgs: usize,
     groups: usize,
     event_types: usize,
 }
@@ -41,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 0,
         admin_port: 0,
+        orgs: 1,
         groups: 2,
         event_types: 3,
     };
@@ -51,6 +61,12 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--port" => args.port = number(&value)? as u16,
             "--admin-port" => args.admin_port = number(&value)? as u16,
+            "--orgs" => {
+                args.orgs = number(&value)?;
+                if args.orgs == 0 {
+                    return Err("--orgs must be at least 1".into());
+                }
+            }
             "--groups" => args.groups = number(&value)?,
             "--event-types" => args.event_types = number(&value)?,
             _ => return Err(format!("unknown flag {flag}")),
@@ -65,40 +81,111 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     r
 }
 
-fn admin(sim: &Simulator, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-    match (req.method(), req.uri().path()) {
-        (&Method::GET, "/counters") => text(
-            StatusCode::OK,
-            format!(
-                "token_requests {}\nquery_requests {}\n",
-                sim.token_requests(),
-                sim.query_requests()
-            ),
-        ),
-        (&Method::POST, "/fault/429") => {
-            let retry_after = req
-                .uri()
-                .query()
-                .and_then(|q| q.strip_prefix("retry_after="))
-                .unwrap_or("20")
-                .to_string();
-            sim.push_query_fault(Fault::Respond {
-                status: 429,
-                headers: vec![
-                    ("Retry-After".into(), retry_after.clone()),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
-                body: format!(
-                    r#"{{"message":"Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds","code":"too.many.requests.retry.after","status":429}}"#
-                ),
-            });
-            text(
-                StatusCode::OK,
-                format!("429 queued, retry-after {retry_after}\n"),
-            )
-        }
-        _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
+fn org_config(k: usize, rows: &[serde_json::Value]) -> SimConfig {
+    SimConfig {
+        client_id: format!("bench-client-{k}"),
+        client_secret: format!("bench-secret-{k}"),
+        token_lifetime: Duration::from_secs(86_400),
+        rows: RowSource::Fixed(rows.to_vec()),
+        // High enough that only the 429s asked for happen.
+        rate_limit_per_minute: 1_000_000,
+        query_path: DEFAULT_QUERY_PATH.into(),
+        integrations: genesys_cloud_simulator::demo_integrations(),
     }
+}
+
+fn counters(orgs: &[Tenant]) -> String {
+    let sum = |f: fn(&Tenant) -> usize| orgs.iter().map(f).sum::<usize>();
+    let mut out = format!(
+        "token_requests {}\nquery_requests {}\nintegrations_requests {}\n",
+        sum(Tenant::token_requests),
+        sum(Tenant::query_requests),
+        sum(Tenant::integrations_requests)
+    );
+    for (i, org) in orgs.iter().enumerate() {
+        out += &format!(
+            "org {} token_requests {} query_requests {} integrations_requests {}\n",
+            i + 1,
+            org.token_requests(),
+            org.query_requests(),
+            org.integrations_requests()
+        );
+    }
+    out
+}
+
+/// The value of `name` in a query string.
+fn param<'a>(req: &'a Request<hyper::body::Incoming>, name: &str) -> Option<&'a str> {
+    req.uri()
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// The organisations `orgs=A-B` (or `orgs=K`) names, 1 when not given.
+fn selected<'a>(
+    orgs: &'a [Tenant],
+    req: &Request<hyper::body::Incoming>,
+) -> Result<&'a [Tenant], String> {
+    let spec = param(req, "orgs").unwrap_or("1");
+    let (a, b) = spec.split_once('-').unwrap_or((spec, spec));
+    let bound = |v: &str| {
+        v.parse::<usize>()
+            .map_err(|e| format!("orgs {spec:?}: {e}"))
+    };
+    let (a, b) = (bound(a)?, bound(b)?);
+    if a < 1 || a > b || b > orgs.len() {
+        return Err(format!("orgs {spec:?}: not within 1-{}", orgs.len()));
+    }
+    Ok(&orgs[a - 1..b])
+}
+
+fn admin(orgs: &[Tenant], req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let selection = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/counters") => return text(StatusCode::OK, counters(orgs)),
+        (&Method::POST, "/fault/429" | "/fault/hang") => selected(orgs, req),
+        _ => return text(StatusCode::NOT_FOUND, "not found\n".into()),
+    };
+    let selection = match selection {
+        Ok(s) => s,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e + "\n"),
+    };
+    if req.uri().path() == "/fault/hang" {
+        let Ok(count) = param(req, "count").unwrap_or("1000").parse::<usize>() else {
+            return text(StatusCode::BAD_REQUEST, "count is not a number\n".into());
+        };
+        for org in selection {
+            for _ in 0..count {
+                org.push_token_fault(Fault::Hang);
+                org.push_query_fault(Fault::Hang);
+                org.push_integrations_fault(Fault::Hang);
+            }
+        }
+        return text(
+            StatusCode::OK,
+            format!("{} organisations hang\n", selection.len()),
+        );
+    }
+    let retry_after = param(req, "retry_after").unwrap_or("20").to_string();
+    for org in selection {
+        org.push_query_fault(Fault::Respond {
+            status: 429,
+            headers: vec![
+                ("Retry-After".into(), retry_after.clone()),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: format!(
+                r#"{{"message":"Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds","code":"too.many.requests.retry.after","status":429}}"#
+            ),
+        });
+    }
+    text(
+        StatusCode::OK,
+        format!(
+            "429 queued for {} organisations, retry-after {retry_after}\n",
+            selection.len()
+        ),
+    )
 }
 
 #[tokio::main]
@@ -110,21 +197,22 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let config = SimConfig {
-        client_id: "bench-client".into(),
-        client_secret: "bench-secret".into(),
-        token_lifetime: Duration::from_secs(86_400),
-        rows: RowSource::Fixed(org_rows(args.groups, args.event_types)),
-        // High enough that only the 429s asked for happen.
-        rate_limit_per_minute: 1_000_000,
-        query_path: DEFAULT_QUERY_PATH.into(),
-        integrations: genesys_cloud_simulator::demo_integrations(),
-    };
-    let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], args.port)), config)
-        .await
-        .expect("simulator binds");
+    let rows = org_rows(args.groups, args.event_types);
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], args.port)),
+        org_config(1, &rows),
+    )
+    .await
+    .expect("simulator binds");
+    let orgs: Vec<Tenant> = std::iter::once(Tenant::clone(&sim))
+        .chain((2..=args.orgs).map(|k| sim.add_organization(org_config(k, &rows))))
+        .collect();
+    drop(rows);
     // Only the counters are read; long runs should not accumulate requests.
-    sim.record_requests(false);
+    for org in &orgs {
+        org.record_requests(false);
+    }
+    let orgs = std::sync::Arc::new(orgs);
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.admin_port)))
         .await
         .expect("admin port binds");
@@ -132,17 +220,17 @@ async fn main() {
     println!("admin http://{}", listener.local_addr().expect("bound"));
 
     let serve_admin = {
-        let sim = sim.clone();
+        let orgs = orgs.clone();
         async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
-                let sim = sim.clone();
+                let orgs = orgs.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
-                        let response = admin(&sim, &req);
+                        let response = admin(&orgs, &req);
                         async move { Ok::<_, Infallible>(response) }
                     });
                     let _ = http1::Builder::new()
@@ -159,10 +247,14 @@ async fn main() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    eprintln!(
-        "sim_server: token_requests {} query_requests {}",
-        sim.token_requests(),
-        sim.query_requests()
+    eprint!(
+        "sim_server: {}",
+        counters(&orgs)
+            .lines()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+            + "\n"
     );
     sim.shutdown();
 }

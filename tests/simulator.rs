@@ -981,3 +981,79 @@ async fn requests_are_counted_but_not_kept_when_recording_is_off() {
     token(&client, &sim, ID, SECRET).await;
     assert_eq!(sim.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn organisations_on_one_server_are_apart() {
+    let sim = start(config(vec![row("first-group", "a")])).await;
+    let second = sim.add_organization(SimConfig {
+        client_id: "second-client".into(),
+        client_secret: "second-secret".into(),
+        ..config(vec![row("second-group", "a"), row("second-group", "b")])
+    });
+    assert_eq!(second.client_id(), "second-client");
+    let client = client();
+
+    // Each client's credentials are its own.
+    oauth_error(
+        token_request(&client, &sim, "second-client", SECRET)
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "invalid_client",
+    )
+    .await;
+    let first_token = token(&client, &sim, ID, SECRET).await;
+    let second_token = token(&client, &sim, "second-client", "second-secret").await;
+
+    // Each token reads its own organisation's rows, at the same URL.
+    let groups = |page: Value| -> Vec<String> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["consumerGroup"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page = query(&client, &sim, &first_token, &body(50)).await;
+    assert_eq!(groups(page.json().await.unwrap()), ["first-group"]);
+    let page = query(&client, &sim, &second_token, &body(50)).await;
+    assert_eq!(
+        groups(page.json().await.unwrap()),
+        ["second-group", "second-group"]
+    );
+
+    // Faults, revocations and counters are per organisation.
+    second.push_query_fault(Fault::Respond {
+        status: 503,
+        headers: vec![],
+        body: String::new(),
+    });
+    assert_eq!(
+        query(&client, &sim, &first_token, &body(50)).await.status(),
+        200
+    );
+    assert_eq!(
+        query(&client, &sim, &second_token, &body(50))
+            .await
+            .status(),
+        503
+    );
+    second.revoke_tokens();
+    error_body(
+        query(&client, &sim, &second_token, &body(50)).await,
+        401,
+        "bad.credentials",
+    )
+    .await;
+    assert_eq!(
+        query(&client, &sim, &first_token, &body(50)).await.status(),
+        200
+    );
+    // The refused login named the second client, so it is the second's.
+    assert_eq!((sim.token_requests(), sim.query_requests()), (1, 3));
+    assert_eq!((second.token_requests(), second.query_requests()), (2, 3));
+    assert_eq!(sim.requests().len(), 4);
+    assert!(second.requests().iter().all(|r| r.path == "/oauth/token"
+        || r.header("authorization") == Some(&format!("Bearer {second_token}"))));
+}

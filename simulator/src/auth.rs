@@ -12,10 +12,17 @@ use serde_json::json;
 
 use super::response::{SimBody, correlation_id, json_response, oauth_error};
 
-/// Issued tokens and when each expires.
+/// Issued tokens. A revoked one is kept until it would have expired, so that
+/// requests still bearing it are known to be its organisation's.
 #[derive(Default)]
 pub(crate) struct TokenStore {
-    tokens: HashMap<String, Instant>,
+    tokens: HashMap<String, Issued>,
+}
+
+struct Issued {
+    org: usize,
+    expiry: Instant,
+    revoked: bool,
 }
 
 /// What the query endpoint learns about a presented bearer token.
@@ -27,26 +34,40 @@ pub(crate) enum TokenStatus {
 }
 
 impl TokenStore {
-    pub(crate) fn issue(&mut self, lifetime: Duration) -> String {
+    pub(crate) fn issue(&mut self, org: usize, lifetime: Duration) -> String {
         let now = Instant::now();
         // Expired tokens are dropped here so a long demo run stays bounded.
-        self.tokens.retain(|_, expiry| *expiry > now);
+        self.tokens.retain(|_, issued| issued.expiry > now);
         let token = random_token(48);
         let expiry = now.checked_add(lifetime).unwrap_or(now);
-        self.tokens.insert(token.clone(), expiry);
+        let issued = Issued {
+            org,
+            expiry,
+            revoked: false,
+        };
+        self.tokens.insert(token.clone(), issued);
         token
     }
 
     pub(crate) fn status(&self, token: &str) -> TokenStatus {
         match self.tokens.get(token) {
-            Some(expiry) if *expiry > Instant::now() => TokenStatus::Valid,
+            Some(issued) if issued.revoked => TokenStatus::Unknown,
+            Some(issued) if issued.expiry > Instant::now() => TokenStatus::Valid,
             Some(_) => TokenStatus::Expired,
             None => TokenStatus::Unknown,
         }
     }
 
-    pub(crate) fn revoke_all(&mut self) {
-        self.tokens.clear();
+    /// The organisation a token was issued to, revoked or expired or not.
+    pub(crate) fn owner(&self, token: &str) -> Option<usize> {
+        self.tokens.get(token).map(|issued| issued.org)
+    }
+
+    /// Invalidates every token of one organisation.
+    pub(crate) fn revoke(&mut self, org: usize) {
+        for issued in self.tokens.values_mut().filter(|i| i.org == org) {
+            issued.revoked = true;
+        }
     }
 }
 
@@ -70,6 +91,7 @@ pub(crate) fn token_endpoint(
     headers: &HeaderMap,
     body: &[u8],
     client: &Client,
+    org: usize,
     store: &mut TokenStore,
 ) -> Response<SimBody> {
     match basic_credentials(headers) {
@@ -99,7 +121,7 @@ pub(crate) fn token_endpoint(
     if let Err((error, description)) = check_grant(body) {
         return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
-    let token = store.issue(client.token_lifetime);
+    let token = store.issue(org, client.token_lifetime);
     let body = json!({
         "access_token": token,
         "token_type": "bearer",
@@ -163,7 +185,7 @@ fn form_decode(text: &str) -> Option<String> {
 }
 
 /// `(client_id, client_secret)` from `Authorization: Basic ...`.
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -211,12 +233,19 @@ mod tests {
     #[test]
     fn tokens_expire_and_revoke() {
         let mut store = TokenStore::default();
-        let live = store.issue(Duration::from_secs(60));
-        let dead = store.issue(Duration::ZERO);
+        let live = store.issue(0, Duration::from_secs(60));
+        let other = store.issue(1, Duration::from_secs(60));
+        let dead = store.issue(0, Duration::ZERO);
         assert_eq!(store.status(&live), TokenStatus::Valid);
         assert_eq!(store.status(&dead), TokenStatus::Expired);
         assert_eq!(store.status("nope"), TokenStatus::Unknown);
-        store.revoke_all();
+        assert_eq!(
+            (store.owner(&live), store.owner(&other)),
+            (Some(0), Some(1))
+        );
+        store.revoke(0);
         assert_eq!(store.status(&live), TokenStatus::Unknown);
+        assert_eq!(store.owner(&live), Some(0));
+        assert_eq!(store.status(&other), TokenStatus::Valid);
     }
 }

@@ -1,5 +1,8 @@
 //! A simulated Genesys Cloud: the login service's client-credentials token
 //! endpoint and the analytics events query, on one loopback HTTP/1.1 server.
+//! Like a Genesys Cloud region, one server may host many organisations, each
+//! with its own OAuth client, tokens, rate limits, data and faults
+//! ([`Simulator::add_organization`]).
 //!
 //! Demo mode runs it in-process so the exporter has something live to query
 //! without credentials or network; the integration tests run it with fault
@@ -22,12 +25,13 @@ mod query;
 mod ratelimit;
 mod response;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -63,7 +67,7 @@ const MAX_RECORDED: usize = 10_000;
 /// How long connections get to finish a request in flight at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// How the simulator is set up.
+/// How the simulator, or one more organisation on it, is set up.
 #[derive(Clone)]
 pub struct SimConfig {
     pub client_id: String,
@@ -73,6 +77,7 @@ pub struct SimConfig {
     pub rows: RowSource,
     /// Query requests allowed per token and minute; more answer 429.
     pub rate_limit_per_minute: u32,
+    /// The server's query path; that of an added organisation must be the same.
     pub query_path: String,
     /// What `GET /api/v2/integrations` lists (`Integration` objects).
     pub integrations: Vec<serde_json::Value>,
@@ -138,7 +143,7 @@ enum Endpoint {
     Other,
 }
 
-/// Everything that changes while the server runs.
+/// Everything of one organisation that changes while the server runs.
 struct State {
     token_faults: VecDeque<Fault>,
     query_faults: VecDeque<Fault>,
@@ -146,7 +151,6 @@ struct State {
     integrations: Vec<serde_json::Value>,
     paging: PagingMode,
     rows: RowSource,
-    tokens: TokenStore,
     limiter: RateLimiter,
     cursors: Cursors,
     requests: VecDeque<RecordedRequest>,
@@ -154,24 +158,86 @@ struct State {
     recording: bool,
 }
 
-/// What the server tasks and the handles share.
-struct Shared {
-    addr: SocketAddr,
+/// One organisation: its OAuth client, its state and its counters.
+struct Org {
+    index: usize,
     client: auth::Client,
     rate_limit_per_minute: u32,
-    query_path: String,
     state: Mutex<State>,
     token_requests: AtomicUsize,
     query_requests: AtomicUsize,
     integrations_requests: AtomicUsize,
-    shutdown: watch::Sender<bool>,
 }
 
-impl Shared {
+impl Org {
+    fn new(index: usize, config: SimConfig) -> Org {
+        Org {
+            index,
+            client: auth::Client {
+                id: config.client_id,
+                secret: config.client_secret,
+                token_lifetime: config.token_lifetime,
+            },
+            rate_limit_per_minute: config.rate_limit_per_minute,
+            state: Mutex::new(State {
+                token_faults: VecDeque::new(),
+                query_faults: VecDeque::new(),
+                integrations_faults: VecDeque::new(),
+                integrations: config.integrations,
+                paging: PagingMode::Normal,
+                rows: config.rows,
+                limiter: RateLimiter::default(),
+                cursors: Cursors::default(),
+                requests: VecDeque::new(),
+                recording: true,
+            }),
+            token_requests: AtomicUsize::new(0),
+            query_requests: AtomicUsize::new(0),
+            integrations_requests: AtomicUsize::new(0),
+        }
+    }
+
     /// The state, even after a panic elsewhere poisoned the lock: the
     /// simulator must keep answering.
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the server tasks and the handles share.
+struct Shared {
+    addr: SocketAddr,
+    query_path: String,
+    /// The first is the organisation of [`Simulator::start`]; requests that
+    /// name no known client or token are its.
+    orgs: RwLock<Vec<Arc<Org>>>,
+    /// Organisations by client id.
+    clients: RwLock<HashMap<String, usize>>,
+    /// Every issued token, with the organisation it was issued to.
+    tokens: Mutex<TokenStore>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn tokens(&self) -> MutexGuard<'_, TokenStore> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn org(&self, index: usize) -> Arc<Org> {
+        self.orgs.read().unwrap_or_else(|e| e.into_inner())[index].clone()
+    }
+
+    /// Whose request this is: the client its Basic credentials name on the
+    /// token endpoint, the owner of its bearer token elsewhere.
+    fn route(&self, endpoint: Endpoint, headers: &HeaderMap) -> Arc<Org> {
+        let index = match endpoint {
+            Endpoint::Token => auth::basic_credentials(headers).and_then(|(id, _)| {
+                let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
+                clients.get(&id).copied()
+            }),
+            _ => auth::bearer_token(headers).and_then(|t| self.tokens().owner(t)),
+        };
+        self.org(index.unwrap_or(0))
     }
 }
 
@@ -184,17 +250,33 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// A running simulator; clones are handles to the same server.
+/// A running simulator; clones are handles to the same server. It derefs to
+/// its first organisation's switches and counters.
 #[derive(Clone)]
 pub struct Simulator {
-    shared: Arc<Shared>,
+    first: Tenant,
     _stop_on_drop: Arc<StopOnDrop>,
+}
+
+/// One organisation on a running simulator: its fault switches and counters.
+#[derive(Clone)]
+pub struct Tenant {
+    org: Arc<Org>,
+    shared: Arc<Shared>,
+}
+
+impl Deref for Simulator {
+    type Target = Tenant;
+
+    fn deref(&self) -> &Tenant {
+        &self.first
+    }
 }
 
 impl fmt::Debug for Simulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Simulator")
-            .field("addr", &self.shared.addr)
+            .field("addr", &self.first.shared.addr)
             .finish_non_exhaustive()
     }
 }
@@ -208,47 +290,65 @@ impl Simulator {
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             addr,
-            client: auth::Client {
-                id: config.client_id,
-                secret: config.client_secret,
-                token_lifetime: config.token_lifetime,
-            },
-            rate_limit_per_minute: config.rate_limit_per_minute,
-            query_path: config.query_path,
-            state: Mutex::new(State {
-                token_faults: VecDeque::new(),
-                query_faults: VecDeque::new(),
-                integrations_faults: VecDeque::new(),
-                integrations: config.integrations,
-                paging: PagingMode::Normal,
-                rows: config.rows,
-                tokens: TokenStore::default(),
-                limiter: RateLimiter::default(),
-                cursors: Cursors::default(),
-                requests: VecDeque::new(),
-                recording: true,
-            }),
-            token_requests: AtomicUsize::new(0),
-            query_requests: AtomicUsize::new(0),
-            integrations_requests: AtomicUsize::new(0),
+            query_path: config.query_path.clone(),
+            clients: RwLock::new(HashMap::from([(config.client_id.clone(), 0)])),
+            orgs: RwLock::new(vec![Arc::new(Org::new(0, config))]),
+            tokens: Mutex::new(TokenStore::default()),
             shutdown,
         });
         tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Simulator {
             _stop_on_drop: Arc::new(StopOnDrop(shared.clone())),
-            shared,
+            first: Tenant {
+                org: shared.org(0),
+                shared,
+            },
         })
+    }
+
+    /// Hosts one more organisation on this server, reached with its own
+    /// client credentials at the same URLs.
+    ///
+    /// # Panics
+    /// When the client id is already taken or the query path differs from
+    /// the server's: both are mistakes in the test that sets it up.
+    pub fn add_organization(&self, config: SimConfig) -> Tenant {
+        let shared = &self.first.shared;
+        assert_eq!(
+            config.query_path, shared.query_path,
+            "an organisation's query path must be the server's"
+        );
+        let mut orgs = shared.orgs.write().unwrap_or_else(|e| e.into_inner());
+        let mut clients = shared.clients.write().unwrap_or_else(|e| e.into_inner());
+        let index = orgs.len();
+        assert!(
+            clients.insert(config.client_id.clone(), index).is_none(),
+            "client id {:?} is taken",
+            config.client_id
+        );
+        let org = Arc::new(Org::new(index, config));
+        orgs.push(org.clone());
+        Tenant {
+            org,
+            shared: shared.clone(),
+        }
+    }
+
+    /// Stops accepting, and closes every connection: idle ones at once,
+    /// hung ones at once, others after their response or a short grace.
+    pub fn shutdown(&self) {
+        self.first.shared.shutdown.send_replace(true);
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.shared.addr
+        self.first.shared.addr
     }
 
     /// `http://127.0.0.1:PORT`: both the login and the API base URL. An
     /// unspecified bind address is given as loopback, which reaches it.
     pub fn base_url(&self) -> String {
-        let mut addr = self.shared.addr;
+        let mut addr = self.first.shared.addr;
         if addr.ip().is_unspecified() {
             addr.set_ip(match addr.ip() {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -257,25 +357,32 @@ impl Simulator {
         }
         format!("http://{addr}")
     }
+}
+
+impl Tenant {
+    /// The client id this organisation's tokens are issued to.
+    pub fn client_id(&self) -> &str {
+        &self.org.client.id
+    }
 
     /// Queues a fault for a coming token request; each request takes one.
     pub fn push_token_fault(&self, f: Fault) {
-        self.shared.state().token_faults.push_back(f);
+        self.org.state().token_faults.push_back(f);
     }
 
     /// Queues a fault for a coming query request; each request takes one.
     pub fn push_query_fault(&self, f: Fault) {
-        self.shared.state().query_faults.push_back(f);
+        self.org.state().query_faults.push_back(f);
     }
 
     /// Queues a fault for a coming integrations request; each request takes one.
     pub fn push_integrations_fault(&self, f: Fault) {
-        self.shared.state().integrations_faults.push_back(f);
+        self.org.state().integrations_faults.push_back(f);
     }
 
     /// Drops every queued fault of every endpoint: the upstream heals.
     pub fn clear_faults(&self) {
-        let mut state = self.shared.state();
+        let mut state = self.org.state();
         state.token_faults.clear();
         state.query_faults.clear();
         state.integrations_faults.clear();
@@ -283,16 +390,16 @@ impl Simulator {
 
     /// Lists exactly these integrations from now on.
     pub fn set_integrations(&self, integrations: Vec<serde_json::Value>) {
-        self.shared.state().integrations = integrations;
+        self.org.state().integrations = integrations;
     }
 
     /// Requests received on `/api/v2/integrations`, faulted ones included.
     pub fn integrations_requests(&self) -> usize {
-        self.shared.integrations_requests.load(Ordering::SeqCst)
+        self.org.integrations_requests.load(Ordering::SeqCst)
     }
 
     pub fn set_paging(&self, m: PagingMode) {
-        self.shared.state().paging = m;
+        self.org.state().paging = m;
     }
 
     /// Answers queries with exactly these rows from now on.
@@ -301,29 +408,29 @@ impl Simulator {
     }
 
     pub fn set_row_source(&self, rows: RowSource) {
-        self.shared.state().rows = rows;
+        self.org.state().rows = rows;
     }
 
-    /// Invalidates every token issued so far: queries with them answer 401.
+    /// Invalidates every token issued to this organisation so far: queries
+    /// with them answer 401.
     pub fn revoke_tokens(&self) {
-        let mut state = self.shared.state();
-        state.tokens.revoke_all();
-        state.limiter.clear();
+        self.shared.tokens().revoke(self.org.index);
+        self.org.state().limiter.clear();
     }
 
     /// Requests received on `/oauth/token`, faulted ones included.
     pub fn token_requests(&self) -> usize {
-        self.shared.token_requests.load(Ordering::SeqCst)
+        self.org.token_requests.load(Ordering::SeqCst)
     }
 
     /// Requests received on the query path, faulted ones included.
     pub fn query_requests(&self) -> usize {
-        self.shared.query_requests.load(Ordering::SeqCst)
+        self.org.query_requests.load(Ordering::SeqCst)
     }
 
     /// Every request received, in order (the latest 10,000).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.state().requests.iter().cloned().collect()
+        self.org.state().requests.iter().cloned().collect()
     }
 
     /// Keeps requests for [`Simulator::requests`] (the default) or not, and
@@ -331,17 +438,11 @@ impl Simulator {
     /// reads them, switches it off: otherwise every query would add a
     /// kilobyte or so until 10,000 were kept. The counters count either way.
     pub fn record_requests(&self, on: bool) {
-        let mut state = self.shared.state();
+        let mut state = self.org.state();
         state.recording = on;
         if !on {
             state.requests = VecDeque::new();
         }
-    }
-
-    /// Stops accepting, and closes every connection: idle ones at once,
-    /// hung ones at once, others after their response or a short grace.
-    pub fn shutdown(&self) {
-        self.shared.shutdown.send_replace(true);
     }
 }
 
@@ -409,9 +510,10 @@ async fn handle(
         Ok(collected) => (collected.to_bytes(), None),
         Err(e) => (bytes::Bytes::new(), Some(e)),
     };
+    let org = shared.route(endpoint, &parts.headers);
 
     let fault = {
-        let mut state = shared.state();
+        let mut state = org.state();
         if state.requests.len() >= MAX_RECORDED {
             state.requests.pop_front();
         }
@@ -436,15 +538,15 @@ async fn handle(
         state.requests.extend(record);
         match endpoint {
             Endpoint::Token => {
-                shared.token_requests.fetch_add(1, Ordering::SeqCst);
+                org.token_requests.fetch_add(1, Ordering::SeqCst);
                 state.token_faults.pop_front()
             }
             Endpoint::Query => {
-                shared.query_requests.fetch_add(1, Ordering::SeqCst);
+                org.query_requests.fetch_add(1, Ordering::SeqCst);
                 state.query_faults.pop_front()
             }
             Endpoint::Integrations => {
-                shared.integrations_requests.fetch_add(1, Ordering::SeqCst);
+                org.integrations_requests.fetch_add(1, Ordering::SeqCst);
                 state.integrations_faults.pop_front()
             }
             Endpoint::Other => None,
@@ -487,18 +589,23 @@ async fn handle(
 
     let response = match endpoint {
         Endpoint::Token if parts.method != Method::POST => method_not_allowed(&parts.method),
-        Endpoint::Token => {
-            let mut state = shared.state();
-            auth::token_endpoint(&parts.headers, &body, &shared.client, &mut state.tokens)
-        }
+        Endpoint::Token => auth::token_endpoint(
+            &parts.headers,
+            &body,
+            &org.client,
+            org.index,
+            &mut shared.tokens(),
+        ),
         Endpoint::Query if parts.method != Method::POST => method_not_allowed(&parts.method),
-        Endpoint::Query => query_endpoint(&shared, &parts.headers, &body),
+        Endpoint::Query => query_endpoint(&shared, &org, &parts.headers, &body),
         Endpoint::Integrations if parts.method != Method::GET => api_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "method.not.allowed",
             &format!("method {} is not allowed here; use GET", parts.method),
         ),
-        Endpoint::Integrations => integrations_endpoint(&shared, &parts.headers, parts.uri.query()),
+        Endpoint::Integrations => {
+            integrations_endpoint(&shared, &org, &parts.headers, parts.uri.query())
+        }
         Endpoint::Other => api_error(
             StatusCode::NOT_FOUND,
             "not.found",
@@ -541,8 +648,13 @@ pub(crate) fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
 }
 
 /// The analytics query: bearer token, rate limit, body, page.
-fn query_endpoint(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response<SimBody> {
-    authorized(shared, headers, |state| {
+fn query_endpoint(
+    shared: &Shared,
+    org: &Org,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<SimBody> {
+    authorized(shared, org, headers, |state| {
         answer_query(shared, state, headers, body)
     })
 }
@@ -550,16 +662,19 @@ fn query_endpoint(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response
 /// The integrations listing: bearer token, rate limit, one page.
 fn integrations_endpoint(
     shared: &Shared,
+    org: &Org,
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Response<SimBody> {
-    authorized(shared, headers, |state| match integrations::parse(query) {
-        Err(message) => bad_request(&message),
-        Ok(listing) => json_response(
-            StatusCode::OK,
-            &correlation_id(),
-            &integrations::page(&state.integrations, &listing),
-        ),
+    authorized(shared, org, headers, |state| {
+        match integrations::parse(query) {
+            Err(message) => bad_request(&message),
+            Ok(listing) => json_response(
+                StatusCode::OK,
+                &correlation_id(),
+                &integrations::page(&state.integrations, &listing),
+            ),
+        }
     })
 }
 
@@ -567,6 +682,7 @@ fn integrations_endpoint(
 /// token's rate limit (with the `inin-ratelimit-*` headers), then `answer`.
 fn authorized(
     shared: &Shared,
+    org: &Org,
     headers: &HeaderMap,
     answer: impl FnOnce(&mut State) -> Response<SimBody>,
 ) -> Response<SimBody> {
@@ -577,8 +693,8 @@ fn authorized(
             "No authentication bearer token specified in authorization header.",
         );
     };
-    let mut state = shared.state();
-    match state.tokens.status(token) {
+    let status = shared.tokens().status(token);
+    match status {
         TokenStatus::Valid => {}
         TokenStatus::Expired => {
             return api_error(
@@ -595,7 +711,8 @@ fn authorized(
             );
         }
     }
-    let rate = state.limiter.count(token, shared.rate_limit_per_minute);
+    let mut state = org.state();
+    let rate = state.limiter.count(token, org.rate_limit_per_minute);
     let mut response = if rate.exceeded() {
         let mut response = api_error(
             StatusCode::TOO_MANY_REQUESTS,
