@@ -252,7 +252,7 @@ fn admit(
                     tracing::warn!(
                         target: CLIENT_LOG_TARGET,
                         %peer,
-                        "connection refused: the address holds --web.max-connections-per-ip connections already"
+                        "connection refused: the address holds its share (--web.max-connections-per-ip) and no more than a share is free"
                     );
                 }
                 Refused::Capacity => {

@@ -9,11 +9,11 @@ use std::time::Duration;
 /// the oldest that is not serving a request, of the address holding the
 /// most; when every one is serving a request, the new one is closed.
 pub const MAX_CONNECTIONS: usize = 256;
-/// Connections one client address may hold (`--web.max-connections-per-ip`):
-/// Prometheus holds one per target, a proxy in front of several scrapers a
-/// few, a burst of 50 parallel scrapes (as the tests make) 50; past it, the
-/// address' new connections are closed at once. A quarter of the cap, so
-/// that it takes four addresses to fill it.
+/// An address's share of the connections (`--web.max-connections-per-ip`):
+/// Prometheus holds one per scrape in flight, a proxy in front of several
+/// scrapers a few; past it, the address' new connections are closed at once
+/// unless more than a share is free (see [`slots`](super::slots)). A quarter
+/// of the cap, so that it takes four addresses to fill it.
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 /// A client must send its request headers within this time.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,12 +1,14 @@
 //! Who may hold the server's connection slots. Every accepted connection
-//! takes one; an address may hold at most `max_per_address`, and when all
+//! takes one. An address's share is `max_per_address`: past it, it may take
+//! more only while more than a share stays free for other addresses (so
+//! Prometheus alone may run many probes at once, some of them waiting on an
+//! organisation that hangs, and a newcomer still finds room). When all
 //! `max_total` are taken a new connection is let in by closing one that is
 //! not serving a request: the oldest still in its TLS handshake or first
 //! request headers (else the oldest idle between requests) of the address
 //! holding the most connections. So slow or silent connections, however
 //! many addresses they come from, never keep out a client that sends its
-//! request promptly, and Prometheus, holding one connection, is the last
-//! to be touched.
+//! request promptly, and Prometheus is the last to be touched.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -80,7 +82,7 @@ impl Table {
 /// Why a connection was not let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// Its address holds its limit already.
+    /// Its address holds its share already, and no more than a share is free.
     AddressLimit,
     /// Every slot is serving a request.
     Capacity,
@@ -118,7 +120,8 @@ impl Slots {
         let address = canonical(address);
         let mut table = self.table();
         let held = table.per_address.get(&address).copied().unwrap_or(0);
-        if held >= self.max_per_address {
+        let free = self.max_total.saturating_sub(table.open.len());
+        if held >= self.max_per_address && free <= self.max_per_address {
             return Err(Refused::AddressLimit);
         }
         let mut evicted = false;
@@ -254,8 +257,8 @@ mod tests {
     }
 
     #[test]
-    fn an_address_over_its_limit_is_refused_and_others_are_not() {
-        let slots = Slots::new(10, 2);
+    fn an_address_over_its_share_is_refused_when_a_share_is_all_that_is_free() {
+        let slots = Slots::new(4, 2);
         let _a = slots.admit(ip(2)).unwrap();
         let _b = slots.admit(ip(2)).unwrap();
         assert_eq!(slots.admit(ip(2)).unwrap_err(), Refused::AddressLimit);
@@ -265,6 +268,21 @@ mod tests {
         assert!(slots.admit(ip(1)).is_ok());
         drop(_a);
         assert!(slots.admit(ip(2)).is_ok(), "a freed slot is free again");
+    }
+
+    #[test]
+    fn an_address_may_go_past_its_share_while_a_share_stays_free() {
+        let slots = Slots::new(10, 2);
+        let mut prometheus: Vec<Slot> = (0..8).map(|_| slots.admit(ip(1)).unwrap().slot).collect();
+        assert_eq!(slots.admit(ip(1)).unwrap_err(), Refused::AddressLimit);
+        // The share kept free is another address's.
+        let _a = slots.admit(ip(2)).unwrap();
+        let _b = slots.admit(ip(2)).unwrap();
+        assert_eq!(slots.admit(ip(2)).unwrap_err(), Refused::AddressLimit);
+        // Full: a third address gets in by closing one of the largest holder's.
+        let third = slots.admit(ip(3)).unwrap();
+        assert!(third.evicted);
+        assert!(evicted(&mut prometheus[0]));
     }
 
     #[test]
