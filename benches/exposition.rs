@@ -1,5 +1,7 @@
 //! Encoding a large snapshot (5,000 groups × 20 event types) once, and
-//! serving it again from the snapshot's cached encoding.
+//! serving it again from the snapshot's cached encoding; and a cached scrape
+//! of a small organisation (3 × 5), plain and gzip, where the parts made per
+//! scrape are most of the work.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -65,9 +67,30 @@ fn exposition(c: &mut Criterion) {
     }
 }
 
+fn small_cached(c: &mut Criterion) {
+    let snapshot = Snapshot::new(common::figures(3, 5));
+    let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
+    for (name, encoding) in [("plain", Encoding::Identity), ("gzip", Encoding::Gzip)] {
+        let scrape = || {
+            render(
+                Format::OpenMetrics,
+                encoding,
+                &own,
+                &telemetry,
+                VIEW,
+                Some(&snapshot),
+            )
+        };
+        scrape();
+        c.bench_function(&format!("render openmetrics 3x5, cached, {name}"), |b| {
+            b.iter(scrape)
+        });
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = exposition
+    targets = exposition, small_cached
 }
 criterion_main!(benches);

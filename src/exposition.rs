@@ -176,11 +176,33 @@ impl Encoding {
     }
 }
 
-/// gzip levels: the per-group part is compressed once per snapshot and
-/// format, so it may take the time a smaller body needs; the parts that
-/// move with every scrape are small and compressed fast.
+/// gzip level of the parts kept between scrapes: the per-group part is
+/// compressed once per snapshot and format, so it may take the time a
+/// smaller body needs. The parts that move with every scrape are a few
+/// hundred bytes to a few KiB; setting up a compressor for them costs more
+/// than the bytes it would save, so they are sent as stored blocks.
 const CACHED_LEVEL: u32 = 6;
-const MOVING_LEVEL: u32 = 1;
+
+/// `plain` as stored (uncompressed) DEFLATE blocks. Each starts on a byte
+/// boundary, as every part ends on one, and so ends on one too.
+fn stored(plain: &[u8]) -> Deflated {
+    const MAX_STORED: usize = u16::MAX as usize;
+    let mut blocks = Vec::with_capacity(plain.len() + 5 * (plain.len() / MAX_STORED + 1));
+    for chunk in plain.chunks(MAX_STORED) {
+        let len = chunk.len() as u16;
+        // BFINAL 0, BTYPE 00 (stored), padded to the byte; LEN and NLEN.
+        blocks.push(0);
+        blocks.extend_from_slice(&len.to_le_bytes());
+        blocks.extend_from_slice(&(!len).to_le_bytes());
+        blocks.extend_from_slice(chunk);
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(plain);
+    Deflated {
+        blocks: Bytes::from(blocks),
+        crc,
+    }
+}
 
 /// `plain` as DEFLATE blocks that end byte-aligned (a sync flush), so that
 /// the next part's blocks can follow them in the same stream.
@@ -244,7 +266,7 @@ impl Body {
         match self.encoding {
             Encoding::Identity => self.chunks.push(Bytes::from(plain)),
             Encoding::Gzip => {
-                let part = deflate(plain.as_bytes(), MOVING_LEVEL);
+                let part = stored(plain.as_bytes());
                 self.crc.combine(&part.crc);
                 self.chunks.push(part.blocks);
             }
@@ -1148,11 +1170,22 @@ mod tests {
             assert_eq!(&first[0][..], &GZIP_HEADER);
             assert_eq!(first[1].as_ptr(), second[1].as_ptr(), "{format:?}");
             assert_eq!(first[3].as_ptr(), second[3].as_ptr(), "{format:?}");
-            assert_ne!(first[2], plain[1], "the moving part is compressed too");
+            assert_eq!(first[2][5..], plain[1], "the moving part is stored as it is");
             assert!(
                 first[3].len() * 2 < plain[2].len(),
                 "{format:?}: the per-group part compresses"
             );
+        }
+    }
+
+    #[test]
+    fn stored_parts_of_any_length_make_one_stream() {
+        for len in [0, 1, 65_535, 65_536, 200_000] {
+            let plain: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut body = Body::new(Encoding::Gzip);
+            body.moving(plain.clone());
+            body.moving("and a second part".into());
+            assert_one_stream(&body.into_chunks(), (plain + "and a second part").as_bytes());
         }
     }
 
