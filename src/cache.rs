@@ -47,6 +47,22 @@ impl Encoded {
             gzip: OnceLock::new(),
         }
     }
+
+    /// A part written into a growing buffer, kept without the spare room the
+    /// growth left: up to half of it, held by every organisation between
+    /// scrapes.
+    pub fn text(plain: String) -> Encoded {
+        Encoded::new(kept(plain.into_bytes()))
+    }
+}
+
+/// A buffer kept between scrapes, without its spare capacity.
+pub fn kept(mut buffer: Vec<u8>) -> Bytes {
+    buffer.shrink_to_fit();
+    Bytes::from(buffer)
+}
+
+impl Encoded {
 }
 
 impl Snapshot {

@@ -20,7 +20,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::cache::{Deflated, Encoded, Snapshot};
+use crate::cache::{Deflated, Encoded, Snapshot, kept};
 use crate::integration::{self, Integration};
 use crate::metrics::{self, Kind, Metric};
 use crate::model::Figures;
@@ -128,7 +128,7 @@ impl OwnSeries {
         }
         let state = telemetry.read();
         let generation = state.generation;
-        let part = Arc::new(Encoded::new(Bytes::from(encode(format, OrgSeries(state)))));
+        let part = Arc::new(Encoded::text(encode(format, OrgSeries(state))));
         *slot = Some((generation, part.clone()));
         part
     }
@@ -224,7 +224,7 @@ fn deflate(plain: &[u8], level: u32) -> Deflated {
     let mut crc = flate2::Crc::new();
     crc.update(plain);
     Deflated {
-        blocks: Bytes::from(blocks),
+        blocks: kept(blocks),
         crc,
     }
 }
@@ -311,7 +311,7 @@ pub fn render_org(
     body.moving(encode(format, ClockSeries(view)));
     if let Some(snapshot) = snapshot {
         let part = snapshot.bodies[format.slot()]
-            .get_or_init(|| Encoded::new(Bytes::from(encode_groups(format, &snapshot.figures))));
+            .get_or_init(|| Encoded::text(encode_groups(format, &snapshot.figures)));
         body.cached(part);
     }
 }
