@@ -62,9 +62,6 @@ pub fn kept(mut buffer: Vec<u8>) -> Bytes {
     Bytes::from(buffer)
 }
 
-impl Encoded {
-}
-
 impl Snapshot {
     pub fn new(figures: Figures) -> Snapshot {
         Snapshot {

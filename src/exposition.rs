@@ -1170,7 +1170,11 @@ mod tests {
             assert_eq!(&first[0][..], &GZIP_HEADER);
             assert_eq!(first[1].as_ptr(), second[1].as_ptr(), "{format:?}");
             assert_eq!(first[3].as_ptr(), second[3].as_ptr(), "{format:?}");
-            assert_eq!(first[2][5..], plain[1], "the moving part is stored as it is");
+            assert_eq!(
+                first[2][5..],
+                plain[1],
+                "the moving part is stored as it is"
+            );
             assert!(
                 first[3].len() * 2 < plain[2].len(),
                 "{format:?}: the per-group part compresses"
@@ -1181,11 +1185,16 @@ mod tests {
     #[test]
     fn stored_parts_of_any_length_make_one_stream() {
         for len in [0, 1, 65_535, 65_536, 200_000] {
-            let plain: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let plain: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             let mut body = Body::new(Encoding::Gzip);
             body.moving(plain.clone());
             body.moving("and a second part".into());
-            assert_one_stream(&body.into_chunks(), (plain + "and a second part").as_bytes());
+            assert_one_stream(
+                &body.into_chunks(),
+                (plain + "and a second part").as_bytes(),
+            );
         }
     }
 
