@@ -432,7 +432,7 @@ fn encode_groups(format: Format, f: &Figures) -> String {
     // About 110 bytes a sample; a good guess saves copies as the text grows.
     let mut out = String::with_capacity(110 * (2 * f.series.len() + 8 * f.groups.len()));
     fn series(s: &crate::model::SeriesFigures) -> [&str; 2] {
-        [s.consumer_group.as_str(), s.event_type.as_str()]
+        [&*s.consumer_group, &*s.event_type]
     }
     let mut labels = Vec::with_capacity(f.series.len());
     gauge_family_recording(
@@ -464,7 +464,7 @@ fn encode_groups(format: Format, f: &Figures) -> String {
             &mut out,
             format,
             m,
-            f.groups.iter().map(|g| ([g.name.as_str()], value(g))),
+            f.groups.iter().map(|g| ([&*g.name], value(g))),
         );
     }
     out
@@ -1059,8 +1059,8 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(move |(j, event_type)| crate::model::RawRow::Object {
-                        consumer_group: crate::model::Field::Value(group.to_string()),
-                        event_type: crate::model::Field::Value(event_type.to_string()),
+                        consumer_group: crate::model::Field::Value((*group).into()),
+                        event_type: crate::model::Field::Value((*event_type).into()),
                         event_count: crate::model::Field::Value((i * 7 + j) as f64),
                         processing_latency: crate::model::Field::Value(
                             (i * 1000 + j * 37) as f64 + 0.25,
@@ -1184,8 +1184,8 @@ mod tests {
         };
         for len in [8, 100, crate::model::MAX_NAME_BYTES] {
             let rows = (0..300).map(|i| crate::model::RawRow::Object {
-                consumer_group: crate::model::Field::Value(name(i % 40, len)),
-                event_type: crate::model::Field::Value(name(i, len)),
+                consumer_group: crate::model::Field::Value(name(i % 40, len).into()),
+                event_type: crate::model::Field::Value(name(i, len).into()),
                 event_count: crate::model::Field::Value(i as f64 * 1.5),
                 processing_latency: crate::model::Field::Value(f64::MAX / 1e300),
             });
