@@ -132,10 +132,10 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
         processing_latency_ms: field(processing_latency, "processingLatency")?,
     };
     // An empty label value is no label at all to Prometheus.
-    if row.consumer_group.trim().is_empty() {
+    if blank(&row.consumer_group) {
         return Err(InvalidRow::InvalidValue("consumerGroup"));
     }
-    if row.event_type.trim().is_empty() {
+    if blank(&row.event_type) {
         return Err(InvalidRow::InvalidValue("eventType"));
     }
     if row.consumer_group.len() > MAX_NAME_BYTES {
@@ -155,6 +155,15 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
     row.event_count += 0.0;
     row.processing_latency_ms += 0.0;
     Ok(row)
+}
+
+/// Empty or only white space. A name that starts with a printable ASCII
+/// character, as nearly every one does, is not scanned any further.
+fn blank(name: &str) -> bool {
+    match name.as_bytes().first() {
+        Some(&b) if b.is_ascii_graphic() => false,
+        _ => name.trim().is_empty(),
+    }
 }
 
 /// One consumer group and event type.
@@ -520,6 +529,16 @@ mod tests {
         assert_eq!(f.valid_rows, 1);
         assert_eq!(f.invalid.get("invalid_value"), Some(&3));
         assert_eq!(f.series.len(), 1);
+    }
+
+    #[test]
+    fn blank_is_any_white_space_and_nothing_else() {
+        for name in ["", " ", "\t\n", "\u{b}", "\u{a0}", "\u{3000} \u{2003}"] {
+            assert!(blank(name), "{name:?}");
+        }
+        for name in ["g", " g", "\u{a0}g", "é", "\u{1}", "-", "g "] {
+            assert!(!blank(name), "{name:?}");
+        }
     }
 
     #[test]
