@@ -558,12 +558,13 @@ fn write_value(out: &mut String, format: Format, value: f64) {
     }
     if let Some(thousandths) = thousandths(value) {
         out.push_str(itoa::Buffer::new().format(thousandths / 1000));
-        let f = thousandths % 1000;
-        let digit = |d: u64| b'0' + d as u8;
-        let fraction = [b'.', digit(f / 100), digit(f / 10 % 10), digit(f % 10)];
-        // The shortest digits: no trailing zeros (the fraction is not 0).
-        let len = 4 - usize::from(f.is_multiple_of(10)) - usize::from(f.is_multiple_of(100));
-        out.push_str(std::str::from_utf8(&fraction[..len]).expect("ASCII digits"));
+        out.push('.');
+        // The fraction's digits up to its last non-zero one, the shortest.
+        let (mut rest, mut unit) = (thousandths % 1000, 100);
+        while rest != 0 {
+            out.push(char::from(b'0' + (rest / unit) as u8));
+            (rest, unit) = (rest % unit, unit / 10);
+        }
         out.push('\n');
         return;
     }
