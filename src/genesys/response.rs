@@ -308,23 +308,32 @@ impl Names {
         Names { slots: Vec::new() }
     }
 
-    /// `text`, unescaped JSON string content, as a shared name.
-    fn get(&mut self, text: &str) -> Arc<str> {
-        // Over-long names are invalid rows, whose names are not kept.
-        if self.slots.is_empty() || text.len() > MAX_NAME_BYTES {
-            return text.into();
+    /// The string whose JSON text (quotes included) is `raw`, shared when it
+    /// is in the cache or goes into it; `None` when it cannot be decoded.
+    fn decode(&mut self, raw: &str) -> Option<Arc<str>> {
+        let text = &raw[1..raw.len() - 1];
+        // Over-long names are invalid rows, not worth a place.
+        let slot = (!self.slots.is_empty() && text.len() <= MAX_NAME_BYTES).then(|| slot_of(text));
+        // Only names written without escapes are cached, as they stand: a
+        // name that matches one has none either, and is not searched.
+        if let Some(slot) = slot.map(|i| &mut self.slots[i]) {
+            if let Some(name) = slot[0].as_ref().filter(|n| &***n == text) {
+                return Some(name.clone());
+            }
+            if slot[1].as_deref() == Some(text) {
+                slot.swap(0, 1);
+                return slot[0].clone();
+            }
         }
-        let slot = &mut self.slots[slot_of(text)];
-        if let Some(name) = slot[0].as_ref().filter(|n| &***n == text) {
-            return name.clone();
+        if text.contains('\\') {
+            return serde_json::from_str::<String>(raw).ok().map(Arc::from);
         }
-        if slot[1].as_deref() == Some(text) {
-            slot.swap(0, 1);
-        } else {
+        let name: Arc<str> = text.into();
+        if let Some(slot) = slot.map(|i| &mut self.slots[i]) {
             // The older of the two makes room.
-            slot[1] = slot[0].replace(text.into());
+            slot[1] = slot[0].replace(name.clone());
         }
-        slot[0].clone().expect("just filled")
+        Some(name)
     }
 }
 
@@ -358,17 +367,7 @@ impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
         Ok(match raw.as_bytes().first() {
-            Some(b'"') => {
-                let text = &raw[1..raw.len() - 1];
-                if !text.contains('\\') {
-                    Field::Value(self.0.get(text))
-                } else {
-                    match serde_json::from_str::<String>(raw) {
-                        Ok(text) => Field::Value(text.into()),
-                        Err(_) => Field::Undecodable,
-                    }
-                }
-            }
+            Some(b'"') => self.0.decode(raw).map_or(Field::Undecodable, Field::Value),
             Some(b'n') => Field::Null,
             _ => Field::WrongType,
         })
