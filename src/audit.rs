@@ -1,6 +1,7 @@
 //! Audit events: logged once per transition of a group's state, not per scrape.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::integration::Integration;
 use crate::logging::short;
@@ -80,7 +81,7 @@ struct GroupState {
 /// The state each group and integration was last seen in.
 #[derive(Debug, Default)]
 pub struct Transitions {
-    groups: HashMap<String, GroupState>,
+    groups: HashMap<Arc<str>, GroupState>,
     /// Integration id → reported code.
     integrations: HashMap<String, String>,
 }
@@ -96,10 +97,10 @@ impl Transitions {
                 exceeded: g.exceeded,
                 missing: g.missing,
             };
-            let before = self.groups.get(&g.name).copied().unwrap_or_default();
+            let before = self.groups.get(&*g.name).copied().unwrap_or_default();
             match (before.missing, now.missing) {
-                (false, true) => events.push(AuditEvent::ConsumerGroupMissing(g.name.clone())),
-                (true, false) => events.push(AuditEvent::ConsumerGroupReturned(g.name.clone())),
+                (false, true) => events.push(AuditEvent::ConsumerGroupMissing(g.name.to_string())),
+                (true, false) => events.push(AuditEvent::ConsumerGroupReturned(g.name.to_string())),
                 _ => {}
             }
             match (before.exceeded, now.exceeded) {

@@ -454,7 +454,7 @@ fn encode_groups(format: Format, f: &Figures) -> String {
     // About 110 bytes a sample; a good guess saves copies as the text grows.
     let mut out = String::with_capacity(110 * (2 * f.series.len() + 8 * f.groups.len()));
     fn series(s: &crate::model::SeriesFigures) -> [&str; 2] {
-        [s.consumer_group.as_str(), s.event_type.as_str()]
+        [&*s.consumer_group, &*s.event_type]
     }
     let mut labels = Vec::with_capacity(f.series.len());
     gauge_family_recording(
@@ -486,7 +486,7 @@ fn encode_groups(format: Format, f: &Figures) -> String {
             &mut out,
             format,
             m,
-            f.groups.iter().map(|g| ([g.name.as_str()], value(g))),
+            f.groups.iter().map(|g| ([&*g.name], value(g))),
         );
     }
     out
@@ -578,6 +578,18 @@ fn write_value(out: &mut String, format: Format, value: f64) {
         out.push_str(".0\n");
         return;
     }
+    if let Some(thousandths) = thousandths(value) {
+        out.push_str(itoa::Buffer::new().format(thousandths / 1000));
+        out.push('.');
+        // The fraction's digits up to its last non-zero one, the shortest.
+        let (mut rest, mut unit) = (thousandths % 1000, 100);
+        while rest != 0 {
+            out.push(char::from(b'0' + (rest / unit) as u8));
+            (rest, unit) = (rest % unit, unit / 10);
+        }
+        out.push('\n');
+        return;
+    }
     let mut digits = dtoa::Buffer::new();
     out.push_str(if value.is_finite() {
         digits.format_finite(value)
@@ -590,6 +602,35 @@ fn write_value(out: &mut String, format: Format, value: f64) {
         }
     });
     out.push('\n');
+}
+
+/// `value` as a whole number of thousandths, when those are exactly the
+/// digits the encoder writes: latencies are milliseconds written as seconds,
+/// and integer formatting costs a fraction of float formatting. The
+/// encoder's algorithm (Grisu2) writes the fewest digits within the value's
+/// rounding interval, narrowed by its own rounding error of a few parts in
+/// 2^64. A value within 63/64 of half an ulp of `n / 1000` has that decimal
+/// well inside the narrowed interval; below 2^33 the interval is far
+/// narrower than a thousandth, so no other decimal as short lies in it.
+/// Anything else is left to the encoder's algorithm.
+fn thousandths(value: f64) -> Option<u64> {
+    if !(1e-3..8_589_934_592.0).contains(&value) {
+        return None;
+    }
+    let bits = value.to_bits();
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    // A power of two has a lopsided interval: left to the encoder.
+    if mantissa == 1 << 52 {
+        return None;
+    }
+    // value = mantissa / 2^shift, shift between 20 and 62 in this range.
+    let shift = 1075 - ((bits >> 52) & 0x7ff) as u32;
+    let scaled = 1000 * u128::from(mantissa);
+    let n = (scaled + (1 << (shift - 1))) >> shift;
+    // 1000 × value - n, in units of 2^-shift (one ulp of the value).
+    let off = scaled.abs_diff(n << shift);
+    // |value - n/1000| <= ulp/2 × 63/64, that is off/1000 <= 63/128.
+    (off <= 492 && !n.is_multiple_of(1000)).then_some(n as u64)
 }
 
 /// Backslash, double quote and newline escaped, as both formats want.
@@ -1035,6 +1076,61 @@ mod tests {
         }
     }
 
+    /// Thousandths written by integer formatting are exactly what the
+    /// encoder's float formatting writes: every multiple of a thousandth up
+    /// to 200, spread ones up to the path's bound with their neighbouring
+    /// floats, and values that are no thousandths at all.
+    #[test]
+    fn thousandths_are_written_as_the_float_formatting_writes_them() {
+        // Whether the integer path took it.
+        let check = |value: f64| {
+            let mut written = String::new();
+            write_value(&mut written, Format::OpenMetrics, value);
+            let expected = format!("{}\n", dtoa::Buffer::new().format_finite(value));
+            assert_eq!(written, expected, "{value:e} ({:#x})", value.to_bits());
+            thousandths(value).is_some()
+        };
+        let taken = (1..=200_000u32)
+            .filter(|&n| check(f64::from(n) / 1000.0))
+            .count();
+        assert!(taken > 195_000, "{taken}");
+        // A fixed generator (SplitMix64), so that a failure repeats.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        for _ in 0..40_000 {
+            // Up to past the path's bound of 2^33 seconds.
+            let n = next() % 10_000_000_000_000;
+            let value = n as f64 / 1000.0;
+            for d in [-2i64, -1, 0, 1, 2] {
+                check(f64::from_bits(value.to_bits().wrapping_add_signed(d)));
+            }
+            // Merged latencies: event-weighted means of milliseconds.
+            let (a, b) = ((next() % 50_000) as f64, (next() % 50_000) as f64 + 1.0);
+            let (x, y) = ((next() % 60_000) as f64, (next() % 60_000) as f64);
+            check((x * a + y * b) / (a + b) / 1000.0);
+            // Any float from about 1e-5 to about 1e12.
+            let bits = (next() & ((1 << 52) - 1)) | ((1006 + next() % 50) << 52);
+            check(f64::from_bits(bits));
+        }
+        for value in [
+            1e-3,
+            0.5,
+            0.999_999,
+            2.0,
+            0.1 + 0.2,
+            8_589_934_591.999,
+            8_589_934_592.001,
+        ] {
+            check(value);
+        }
+    }
+
     /// The per-group series as the encoder itself writes them.
     #[derive(Debug)]
     struct ReferenceGroups(Figures);
@@ -1081,8 +1177,8 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(move |(j, event_type)| crate::model::RawRow::Object {
-                        consumer_group: crate::model::Field::Value(group.to_string()),
-                        event_type: crate::model::Field::Value(event_type.to_string()),
+                        consumer_group: crate::model::Field::Value((*group).into()),
+                        event_type: crate::model::Field::Value((*event_type).into()),
                         event_count: crate::model::Field::Value((i * 7 + j) as f64),
                         processing_latency: crate::model::Field::Value(
                             (i * 1000 + j * 37) as f64 + 0.25,
@@ -1226,8 +1322,8 @@ mod tests {
         };
         for len in [8, 100, crate::model::MAX_NAME_BYTES] {
             let rows = (0..300).map(|i| crate::model::RawRow::Object {
-                consumer_group: crate::model::Field::Value(name(i % 40, len)),
-                event_type: crate::model::Field::Value(name(i, len)),
+                consumer_group: crate::model::Field::Value(name(i % 40, len).into()),
+                event_type: crate::model::Field::Value(name(i, len).into()),
                 event_count: crate::model::Field::Value(i as f64 * 1.5),
                 processing_latency: crate::model::Field::Value(f64::MAX / 1e300),
             });

@@ -2,6 +2,7 @@
 //! exported per event type and per consumer group.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The thresholds a group is held to.
@@ -30,13 +31,15 @@ pub enum Field<T> {
     Value(T),
 }
 
-/// One row as it arrived.
+/// One row as it arrived. Names are shared (`Arc<str>`): the rows of a page
+/// repeat a few names, each decoded once and then held by every row and
+/// figure that carries it, not copied into each.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawRow {
     NotObject,
     Object {
-        consumer_group: Field<String>,
-        event_type: Field<String>,
+        consumer_group: Field<Arc<str>>,
+        event_type: Field<Arc<str>>,
         event_count: Field<f64>,
         processing_latency: Field<f64>,
     },
@@ -57,8 +60,8 @@ impl<T> Field<T> {
 /// A row that passed validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub consumer_group: String,
-    pub event_type: String,
+    pub consumer_group: Arc<str>,
+    pub event_type: Arc<str>,
     pub event_count: f64,
     /// Milliseconds, as the API reports it.
     pub processing_latency_ms: f64,
@@ -129,10 +132,10 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
         processing_latency_ms: field(processing_latency, "processingLatency")?,
     };
     // An empty label value is no label at all to Prometheus.
-    if row.consumer_group.trim().is_empty() {
+    if blank(&row.consumer_group) {
         return Err(InvalidRow::InvalidValue("consumerGroup"));
     }
-    if row.event_type.trim().is_empty() {
+    if blank(&row.event_type) {
         return Err(InvalidRow::InvalidValue("eventType"));
     }
     if row.consumer_group.len() > MAX_NAME_BYTES {
@@ -154,11 +157,20 @@ pub fn validate(raw: RawRow) -> Result<Row, InvalidRow> {
     Ok(row)
 }
 
+/// Empty or only white space. A name that starts with a printable ASCII
+/// character, as nearly every one does, is not scanned any further.
+fn blank(name: &str) -> bool {
+    match name.as_bytes().first() {
+        Some(&b) if b.is_ascii_graphic() => false,
+        _ => name.trim().is_empty(),
+    }
+}
+
 /// One consumer group and event type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesFigures {
-    pub consumer_group: String,
-    pub event_type: String,
+    pub consumer_group: Arc<str>,
+    pub event_type: Arc<str>,
     pub events: f64,
     pub latency_seconds: f64,
 }
@@ -166,7 +178,7 @@ pub struct SeriesFigures {
 /// One consumer group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupFigures {
-    pub name: String,
+    pub name: Arc<str>,
     pub events: f64,
     /// Worst latency over the group's event types.
     pub lag_seconds: f64,
@@ -275,13 +287,17 @@ pub fn compute(
     let window_seconds = window.as_secs_f64();
     let mut series: Vec<SeriesFigures> = Vec::with_capacity(valid.len());
     let mut groups: Vec<GroupFigures> = Vec::with_capacity(starts.len());
+    // Each group's rows sorted by event type first, then consumed in one
+    // pass: the names move into the figures, and the rows merged away drop.
     for bounds in starts.windows(2) {
-        let same_group = &mut valid[bounds[0]..bounds[1]];
-        same_group.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+        valid[bounds[0]..bounds[1]].sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    }
+    let mut rows = valid.into_iter();
+    for bounds in starts.windows(2) {
         let first = series.len();
-        merge_event_types(same_group, &mut series);
+        merge_event_types(rows.by_ref().take(bounds[1] - bounds[0]), &mut series);
         let name = series[first].consumer_group.clone();
-        let thresholds = thresholds.get(name.as_str()).copied().unwrap_or(defaults);
+        let thresholds = thresholds.get(&*name).copied().unwrap_or(defaults);
         groups.push(group_figures(
             name,
             &series[first..],
@@ -290,12 +306,9 @@ pub fn compute(
         ));
     }
     for g in configured {
-        if groups
-            .binary_search_by(|f| f.name.as_str().cmp(&g.name))
-            .is_err()
-        {
+        if groups.binary_search_by(|f| (*f.name).cmp(&g.name)).is_err() {
             groups.push(GroupFigures {
-                name: g.name.clone(),
+                name: g.name.as_str().into(),
                 events: 0.0,
                 lag_seconds: 0.0,
                 mean_latency_seconds: 0.0,
@@ -326,23 +339,22 @@ fn group_starts(rows: &[Row]) -> Vec<usize> {
 /// One series per event type of a group's rows (sorted by event type):
 /// counts added, latency event-weighted in arrival order. The names are
 /// moved out of the rows, not copied.
-fn merge_event_types(rows: &mut [Row], series: &mut Vec<SeriesFigures>) {
-    for same_type in rows.chunk_by_mut(|a, b| a.event_type == b.event_type) {
-        let (mut events, mut latency) =
-            (same_type[0].event_count, same_type[0].processing_latency_ms);
-        for row in &same_type[1..] {
-            let total = events + row.event_count;
+fn merge_event_types(rows: impl Iterator<Item = Row>, series: &mut Vec<SeriesFigures>) {
+    let mut rows = rows.peekable();
+    while let Some(row) = rows.next() {
+        let (mut events, mut latency) = (row.event_count, row.processing_latency_ms);
+        while let Some(next) = rows.next_if(|next| next.event_type == row.event_type) {
+            let total = events + next.event_count;
             latency = if total > 0.0 {
-                (latency * events + row.processing_latency_ms * row.event_count) / total
+                (latency * events + next.processing_latency_ms * next.event_count) / total
             } else {
-                latency.max(row.processing_latency_ms)
+                latency.max(next.processing_latency_ms)
             };
             events = total;
         }
-        let row = &mut same_type[0];
         series.push(SeriesFigures {
-            consumer_group: std::mem::take(&mut row.consumer_group),
-            event_type: std::mem::take(&mut row.event_type),
+            consumer_group: row.consumer_group,
+            event_type: row.event_type,
             events,
             latency_seconds: latency / 1000.0,
         });
@@ -350,7 +362,7 @@ fn merge_event_types(rows: &mut [Row], series: &mut Vec<SeriesFigures>) {
 }
 
 fn group_figures(
-    name: String,
+    name: Arc<str>,
     series: &[SeriesFigures],
     window_seconds: f64,
     thresholds: Thresholds,
@@ -436,7 +448,7 @@ mod tests {
             defaults(),
         );
         let p = &f.groups[0];
-        assert_eq!(p.name, "eventbridge-consumer-primary");
+        assert_eq!(&*p.name, "eventbridge-consumer-primary");
         assert_eq!(p.lag_seconds, 0.24);
         assert_eq!(p.mean_latency_seconds, 0.24);
         assert_eq!(p.throughput, 1450.0 / 3600.0);
@@ -520,6 +532,16 @@ mod tests {
     }
 
     #[test]
+    fn blank_is_any_white_space_and_nothing_else() {
+        for name in ["", " ", "\t\n", "\u{b}", "\u{a0}", "\u{3000} \u{2003}"] {
+            assert!(blank(name), "{name:?}");
+        }
+        for name in ["g", " g", "\u{a0}g", "é", "\u{1}", "-", "g "] {
+            assert!(!blank(name), "{name:?}");
+        }
+    }
+
+    #[test]
     fn configured_groups_without_rows_are_missing() {
         let f = compute(
             [row("b", "a", 1.0, 1.0)],
@@ -527,11 +549,7 @@ mod tests {
             &configured(&["c", "a", "b"]),
             defaults(),
         );
-        let names: Vec<_> = f
-            .groups
-            .iter()
-            .map(|g| (g.name.as_str(), g.missing))
-            .collect();
+        let names: Vec<_> = f.groups.iter().map(|g| (&*g.name, g.missing)).collect();
         assert_eq!(names, [("a", true), ("b", false), ("c", true)]);
         assert_eq!(f.groups[0].throughput, 0.0);
     }
@@ -628,7 +646,7 @@ mod tests {
         let series: Vec<_> = f
             .series
             .iter()
-            .map(|s| (s.consumer_group.as_str(), s.event_type.as_str(), s.events))
+            .map(|s| (&*s.consumer_group, &*s.event_type, s.events))
             .collect();
         assert_eq!(
             series,
@@ -645,7 +663,7 @@ mod tests {
             (10.0 + 3.0 * 30.0) / 4.0 / 1000.0
         );
         assert_eq!(f.valid_rows, 6);
-        let groups: Vec<_> = f.groups.iter().map(|g| g.name.as_str()).collect();
+        let groups: Vec<_> = f.groups.iter().map(|g| &*g.name).collect();
         assert_eq!(groups, ["g", "h"]);
     }
 
@@ -672,12 +690,12 @@ mod tests {
         /// Few names, so that rows collide and merge.
         const NAMES: [&str; 5] = ["a", "b", "", "g\"\\\n", "é"];
 
-        fn text() -> impl Strategy<Value = Field<String>> {
+        fn text() -> impl Strategy<Value = Field<Arc<str>>> {
             prop_oneof![
                 1 => Just(Field::Missing),
                 1 => Just(Field::Null),
                 1 => Just(Field::WrongType),
-                4 => prop::sample::select(NAMES.to_vec()).prop_map(|s| Field::Value(s.to_string())),
+                4 => prop::sample::select(NAMES.to_vec()).prop_map(|s| Field::Value(s.into())),
             ]
         }
 
@@ -759,12 +777,12 @@ mod tests {
                 prop_assert!(series_sorted);
                 prop_assert!(f.groups.windows(2).all(|w| w[0].name < w[1].name));
                 let with_rows: BTreeSet<&str> =
-                    f.series.iter().map(|s| s.consumer_group.as_str()).collect();
+                    f.series.iter().map(|s| &*s.consumer_group).collect();
                 for g in &f.groups {
-                    prop_assert_eq!(g.missing, !with_rows.contains(g.name.as_str()));
+                    prop_assert_eq!(g.missing, !with_rows.contains(&*g.name));
                 }
                 for c in &configured {
-                    prop_assert!(f.groups.iter().any(|g| g.name == c.name));
+                    prop_assert!(f.groups.iter().any(|g| *g.name == c.name));
                 }
                 prop_assert_eq!(f.groups.len(), {
                     let mut names = with_rows.clone();

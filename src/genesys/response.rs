@@ -3,11 +3,13 @@
 //! and count it while the rest of the page counts.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::model::MAX_NAME_BYTES;
 pub use crate::model::{Field, RawRow};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Rows one page may hold. The API pages at most 1000 rows; a page of many
 /// more is not one, and decoding it costs far more memory than its bytes: a
@@ -121,7 +123,8 @@ impl<'de> Deserialize<'de> for BoundedRows {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedRows, A::Error> {
                 let mut rows = Vec::new();
-                while let Some(row) = seq.next_element::<RawRow>()? {
+                let mut names = Names::shared();
+                while let Some(row) = seq.next_element_seed(RowSeed(&mut names))? {
                     if rows.len() == MAX_PAGE_ROWS {
                         return Err(de::Error::custom(format_args!(
                             "more than {MAX_PAGE_ROWS} rows in one page"
@@ -136,15 +139,27 @@ impl<'de> Deserialize<'de> for BoundedRows {
     }
 }
 
+/// A row on its own: its names are not shared with other rows.
 impl<'de> Deserialize<'de> for RawRow {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RowVisitor)
+        RowSeed(&mut Names::unshared()).deserialize(d)
     }
 }
 
-struct RowVisitor;
+/// A row of a page, its names taken from the page's [`Names`].
+struct RowSeed<'a>(&'a mut Names);
 
-impl<'de> Visitor<'de> for RowVisitor {
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = RawRow;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawRow, D::Error> {
+        d.deserialize_any(RowVisitor(self.0))
+    }
+}
+
+struct RowVisitor<'a>(&'a mut Names);
+
+impl<'de> Visitor<'de> for RowVisitor<'_> {
     type Value = RawRow;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -152,16 +167,15 @@ impl<'de> Visitor<'de> for RowVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRow, A::Error> {
+        let names = self.0;
         let mut consumer_group = Field::Missing;
         let mut event_type = Field::Missing;
         let mut event_count = Field::Missing;
         let mut processing_latency = Field::Missing;
         while let Some(key) = map.next_key::<Key>()? {
             match key {
-                Key::ConsumerGroup => {
-                    consumer_group = map.next_value::<Lenient<Text>>()?.0.map(|t| t.0)
-                }
-                Key::EventType => event_type = map.next_value::<Lenient<Text>>()?.0.map(|t| t.0),
+                Key::ConsumerGroup => consumer_group = map.next_value_seed(NameSeed(names))?,
+                Key::EventType => event_type = map.next_value_seed(NameSeed(names))?,
                 Key::EventCount => {
                     event_count = map.next_value::<Lenient<Number>>()?.0.map(|n| n.0)
                 }
@@ -239,8 +253,7 @@ impl<'de> Deserialize<'de> for Key {
 /// Any JSON value, sorted into value, null or wrong type for `T`.
 struct Lenient<T>(Field<T>);
 
-/// Marker targets for [`Lenient`].
-struct Text(String);
+/// Marker target for [`Lenient`].
 struct Number(f64);
 
 macro_rules! wrong_type {
@@ -270,24 +283,94 @@ macro_rules! skip_compound {
     };
 }
 
-/// A string field, kept as the raw JSON text first: a string that cannot be
+/// The names of one page's rows, each distinct name decoded once and then
+/// shared: a page repeats a few names over its rows. A small cache of
+/// recently seen names, two per slot, rather than a map of every name: a
+/// page of distinct names (or of names chosen to collide) costs what it
+/// would without it, one copy a name, and the cache stays the same size.
+struct Names {
+    slots: Vec<[Option<Arc<str>>; 2]>,
+}
+
+impl Names {
+    /// Slots of the cache: few enough to set up cheaply for every page,
+    /// many enough that a page's names seldom evict each other.
+    const SLOTS: usize = 256;
+
+    fn shared() -> Names {
+        Names {
+            slots: vec![[None, None]; Names::SLOTS],
+        }
+    }
+
+    /// Every name its own copy.
+    fn unshared() -> Names {
+        Names { slots: Vec::new() }
+    }
+
+    /// The string whose JSON text (quotes included) is `raw`, shared when it
+    /// is in the cache or goes into it; `None` when it cannot be decoded.
+    fn decode(&mut self, raw: &str) -> Option<Arc<str>> {
+        let text = &raw[1..raw.len() - 1];
+        // Over-long names are invalid rows, not worth a place.
+        let slot = (!self.slots.is_empty() && text.len() <= MAX_NAME_BYTES).then(|| slot_of(text));
+        // Only names written without escapes are cached, as they stand: a
+        // name that matches one has none either, and is not searched.
+        if let Some(slot) = slot.map(|i| &mut self.slots[i]) {
+            if let Some(name) = slot[0].as_ref().filter(|n| &***n == text) {
+                return Some(name.clone());
+            }
+            if slot[1].as_deref() == Some(text) {
+                slot.swap(0, 1);
+                return slot[0].clone();
+            }
+        }
+        if text.contains('\\') {
+            return serde_json::from_str::<String>(raw).ok().map(Arc::from);
+        }
+        let name: Arc<str> = text.into();
+        if let Some(slot) = slot.map(|i| &mut self.slots[i]) {
+            // The older of the two makes room.
+            slot[1] = slot[0].replace(name.clone());
+        }
+        Some(name)
+    }
+}
+
+/// A name's slot in [`Names`], from its length and its first and last eight
+/// bytes: names that differ only in between share a slot, which costs at
+/// worst a copy, while hashing every byte of every name cost more than the
+/// copies it saves.
+fn slot_of(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+    let (head, tail) = if bytes.len() >= 8 {
+        (word(0), word(bytes.len() - 8))
+    } else {
+        let mut short = [0; 8];
+        short[..bytes.len()].copy_from_slice(bytes);
+        (u64::from_le_bytes(short), 0)
+    };
+    let h = (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> (64 - Names::SLOTS.trailing_zeros())) as usize
+}
+
+/// A name field, kept as the raw JSON text first: a string that cannot be
 /// decoded (an unpaired surrogate escape such as `"\ud800"`, valid JSON
 /// grammar) would otherwise fail the whole page, where it only makes its
-/// row invalid. Unescaped text, nearly every name, is copied as it stands.
-impl<'de> Deserialize<'de> for Lenient<Text> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+/// row invalid. Unescaped text, nearly every name, is taken as it stands.
+struct NameSeed<'a>(&'a mut Names);
+
+impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
+    type Value = Field<Arc<str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
-        Ok(Lenient(match raw.as_bytes().first() {
-            Some(b'"') if !raw.contains('\\') => {
-                Field::Value(Text(raw[1..raw.len() - 1].to_owned()))
-            }
-            Some(b'"') => match serde_json::from_str::<String>(raw) {
-                Ok(text) => Field::Value(Text(text)),
-                Err(_) => Field::Undecodable,
-            },
+        Ok(match raw.as_bytes().first() {
+            Some(b'"') => self.0.decode(raw).map_or(Field::Undecodable, Field::Value),
             Some(b'n') => Field::Null,
             _ => Field::WrongType,
-        }))
+        })
     }
 }
 
@@ -390,6 +473,150 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    type Name = Field<Arc<str>>;
+
+    /// Each row's group and event type.
+    fn names(page: &Page) -> Vec<(Name, Name)> {
+        page.rows
+            .iter()
+            .map(|r| match r {
+                RawRow::Object {
+                    consumer_group,
+                    event_type,
+                    ..
+                } => (consumer_group.clone(), event_type.clone()),
+                RawRow::NotObject => (Field::Missing, Field::Missing),
+            })
+            .collect()
+    }
+
+    fn value(text: &str) -> Name {
+        Field::Value(text.into())
+    }
+
+    #[test]
+    fn escaped_and_plain_names_decode_to_the_same_name() {
+        let body = r#"{"rows":[
+            {"consumerGroup":"g-\u00e9","eventType":"a\/b"},
+            {"consumerGroup":"g-\u00e9","eventType":"a/b"},
+            {"consumerGroup":"g-\u00c3\u00a9","eventType":"\"q\"\\\n"},
+            {"consumerGroup":"g-é","eventType":"a\u002fb"}
+        ]}"#;
+        let page: Page = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            names(&page),
+            [
+                (value("g-é"), value("a/b")),
+                (value("g-é"), value("a/b")),
+                (value("g-\u{c3}\u{a9}"), value("\"q\"\\\n")),
+                (value("g-é"), value("a/b")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pages_rows_share_each_name() {
+        let row = |g: &str, t: &str| {
+            format!(
+                r#"{{"consumerGroup":"{g}","eventType":"{t}","eventCount":1,"processingLatency":1}}"#
+            )
+        };
+        let rows: Vec<String> = (0..3)
+            .flat_map(|g| ["created", "ended"].map(move |t| row(&format!("group-{g}"), t)))
+            .collect();
+        let page: Page =
+            serde_json::from_str(&format!(r#"{{"rows":[{}]}}"#, rows.join(","))).unwrap();
+        let name = |f: &Name| match f {
+            Field::Value(name) => name.clone(),
+            other => panic!("{other:?}"),
+        };
+        let names: Vec<_> = names(&page)
+            .iter()
+            .map(|(g, t)| (name(g), name(t)))
+            .collect();
+        for (i, (group, event_type)) in names.iter().enumerate() {
+            assert_eq!(**group, format!("group-{}", i / 2));
+            assert_eq!(&**event_type, ["created", "ended"][i % 2]);
+            // Decoded once: the same allocation as the name's first row.
+            assert!(Arc::ptr_eq(group, &names[i / 2 * 2].0));
+            assert!(Arc::ptr_eq(event_type, &names[i % 2].1));
+        }
+    }
+
+    /// Names that fill and overflow the cache, or that look alike to it
+    /// (same length, start and end), each still decode to themselves.
+    #[test]
+    fn names_the_cache_cannot_tell_apart_or_hold_decode_as_they_are() {
+        let names_in: Vec<String> = (0..3 * Names::SLOTS)
+            .map(|i| format!("consumer-{i:06}-x-prod"))
+            .chain(
+                (0..40).map(|i| format!("consumer-group-{}-production", (b'a' + i % 26) as char)),
+            )
+            .chain([
+                "l".repeat(MAX_NAME_BYTES + 1),
+                "l".repeat(MAX_NAME_BYTES),
+                "short".into(),
+                String::new(),
+            ])
+            .collect();
+        // Each name three times, interleaved, so that slots are revisited.
+        let order: Vec<&String> = names_in
+            .iter()
+            .chain(&names_in)
+            .chain(names_in.iter().rev())
+            .collect();
+        let rows: Vec<String> = order
+            .iter()
+            .map(|n| format!(r#"{{"consumerGroup":"{n}","eventType":"{n}"}}"#))
+            .collect();
+        let page: Page =
+            serde_json::from_str(&format!(r#"{{"rows":[{}]}}"#, rows.join(","))).unwrap();
+        let decoded = names(&page);
+        assert_eq!(decoded.len(), order.len());
+        for ((group, event_type), expected) in decoded.iter().zip(&order) {
+            assert_eq!(*group, value(expected));
+            assert_eq!(*event_type, value(expected));
+        }
+    }
+
+    #[test]
+    fn names_of_another_type_are_wrong_types_and_null_is_null() {
+        let page: Page = serde_json::from_str(
+            r#"{"rows":[
+                {"consumerGroup":1,"eventType":true},
+                {"consumerGroup":["g"],"eventType":{"name":"e"}},
+                {"consumerGroup":null,"eventType":-0.5},
+                {"consumerGroup":"g","eventType":null}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            names(&page),
+            [
+                (Field::WrongType, Field::WrongType),
+                (Field::WrongType, Field::WrongType),
+                (Field::Null, Field::WrongType),
+                (value("g"), Field::Null),
+            ]
+        );
+    }
+
+    /// Bytes that are no UTF-8 in a name refuse the page, as a body that is
+    /// not JSON text does; in a field the rows do not read, they pass.
+    #[test]
+    fn invalid_utf8_in_a_name_refuses_the_page() {
+        let page = |field: &str| {
+            let mut body = format!(r#"{{"rows":[{{"{field}":"a"#).into_bytes();
+            body.extend_from_slice(b"\xff\xfe");
+            body.extend_from_slice(br#"b","eventCount":1}]}"#);
+            serde_json::from_slice::<Page>(&body)
+        };
+        assert!(page("consumerGroup").is_err());
+        assert!(page("eventType").is_err());
+        let other = page("other").unwrap();
+        assert_eq!(names(&other), [(Field::Missing, Field::Missing)]);
     }
 
     #[test]
@@ -516,11 +743,11 @@ mod tests {
                 })
         }
 
-        fn text(v: Option<&Value>) -> Field<String> {
+        fn text(v: Option<&Value>) -> Field<Arc<str>> {
             match v {
                 None => Field::Missing,
                 Some(Value::Null) => Field::Null,
-                Some(Value::String(s)) => Field::Value(s.clone()),
+                Some(Value::String(s)) => Field::Value(s.as_str().into()),
                 Some(_) => Field::WrongType,
             }
         }
