@@ -1,9 +1,9 @@
-//! What each request gets: basic auth first, then the route.
+//! What each request gets: the cap on its head, basic auth, then the route.
 
 use hyper::body::Incoming;
 use hyper::header::{
-    ACCEPT_ENCODING, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE,
-    HeaderValue, RETRY_AFTER, VARY, WWW_AUTHENTICATE,
+    ACCEPT_ENCODING, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING,
+    CONTENT_TYPE, HeaderValue, RETRY_AFTER, VARY, WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::net::{IpAddr, Ipv6Addr};
@@ -23,6 +23,15 @@ use crate::web::auth::{ClientAddr, Verdict};
 /// Basic auth before anything else (every path, as node_exporter does), then
 /// the route; the configured headers go on every answer, refusals included.
 pub(super) async fn handle(req: Request<Incoming>, state: &AppState) -> Response<Chunks> {
+    if head_bytes(&req) > state.limits.max_header_bytes {
+        let mut r = text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request Header Fields Too Large\n",
+        );
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
     // Per request, not per connection: a user removed from the file is
     // refused on connections Prometheus keeps alive, too.
     let web = state.web.current();
@@ -64,6 +73,20 @@ pub(super) async fn handle(req: Request<Incoming>, state: &AppState) -> Response
         response.headers_mut().insert(name.clone(), value.clone());
     }
     response
+}
+
+/// The bytes of a request's head as sent: request line, header lines and
+/// the empty line (a header's `name: value\r\n` is four bytes more than its
+/// name and value).
+fn head_bytes(req: &Request<Incoming>) -> usize {
+    let target = req.uri().path_and_query().map_or(1, |pq| pq.as_str().len());
+    let line = req.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    line + headers + 2
 }
 
 fn respond(
