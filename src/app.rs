@@ -101,6 +101,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
         process: Default::default(),
         limits: config.limits,
         web_stats: Default::default(),
+        exporter_part: Default::default(),
     });
 
     let mut listeners = Vec::new();

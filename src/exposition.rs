@@ -93,7 +93,7 @@ pub struct ScrapeView {
 
 /// The exporter's own series (not any organisation's), read per scrape of
 /// the telemetry path.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExporterView {
     /// The process' own figures; `None` where they cannot be read.
     pub process: Option<ProcessStats>,
@@ -109,28 +109,62 @@ pub struct ExporterView {
 /// format until the telemetry changes: between queries a scrape re-encodes
 /// only the two clock-driven series.
 #[derive(Debug, Default)]
-pub struct OwnSeries {
-    slots: [Mutex<Option<Generation>>; 2],
-}
-
-/// An encoding of the telemetry as it was at one generation.
-type Generation = (u64, Arc<Encoded>);
+pub struct OwnSeries(Kept<u64>);
 
 impl OwnSeries {
     fn get(&self, format: Format, telemetry: &Telemetry) -> Arc<Encoded> {
+        // A change after the generation was read only makes the next scrape
+        // encode again.
+        self.0.get(format, telemetry.generation(), || {
+            encode(format, OrgSeries(telemetry.read()))
+        })
+    }
+}
+
+/// A part kept encoded per format while what it was made from is the same.
+#[derive(Debug)]
+struct Kept<K> {
+    slots: [Mutex<Option<Made<K>>>; 2],
+}
+
+/// A part and what it was made from.
+type Made<K> = (K, Arc<Encoded>);
+
+impl<K> Default for Kept<K> {
+    fn default() -> Self {
+        Kept {
+            slots: [Mutex::new(None), Mutex::new(None)],
+        }
+    }
+}
+
+impl<K: PartialEq> Kept<K> {
+    fn get(&self, format: Format, key: K, make: impl FnOnce() -> String) -> Arc<Encoded> {
         let mut slot = self.slots[format.slot()]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some((generation, part)) = &*slot
-            && *generation == telemetry.generation()
+        if let Some((seen, part)) = &*slot
+            && *seen == key
         {
             return part.clone();
         }
-        let state = telemetry.read();
-        let generation = state.generation;
-        let part = Arc::new(Encoded::text(encode(format, OrgSeries(state))));
-        *slot = Some((generation, part.clone()));
+        let part = Arc::new(Encoded::text(make()));
+        *slot = Some((key, part.clone()));
         part
+    }
+}
+
+/// The exporter's own series, kept encoded per format while what they show
+/// is unchanged: the process' figures are read at most once a second and
+/// the web layer's counters move per connection, not per scrape, so most
+/// scrapes send the part made for an earlier one.
+#[derive(Debug, Default)]
+pub struct ExporterPart(Kept<ExporterView>);
+
+impl ExporterPart {
+    fn get(&self, format: Format, view: ExporterView) -> Arc<Encoded> {
+        self.0
+            .get(format, view, || encode(format, ExporterSeries(view)))
     }
 }
 
@@ -317,8 +351,8 @@ pub fn render_org(
 }
 
 /// The exporter's own series.
-pub fn render_exporter(format: Format, view: ExporterView, body: &mut Body) {
-    body.moving(encode(format, ExporterSeries(view)));
+pub fn render_exporter(format: Format, part: &ExporterPart, view: ExporterView, body: &mut Body) {
+    body.cached(&part.get(format, view));
 }
 
 /// Ends a body: OpenMetrics closes with `# EOF`.
@@ -1276,6 +1310,28 @@ mod tests {
                 "{format:?}: the per-group part compresses"
             );
         }
+    }
+
+    #[test]
+    fn the_exporters_own_series_are_encoded_again_only_when_they_change() {
+        let part = ExporterPart::default();
+        let rendered = |view| {
+            let mut body = Body::new(Encoding::Gzip);
+            render_exporter(Format::OpenMetrics, &part, view, &mut body);
+            body.into_chunks()
+        };
+        let first = rendered(ExporterView::default());
+        let second = rendered(ExporterView::default());
+        assert_eq!(first[1].as_ptr(), second[1].as_ptr(), "the same blocks");
+        let mut moved = ExporterView::default();
+        moved.web.accepted = 7;
+        let third = rendered(moved);
+        assert!(
+            gunzip(&third).contains("genesys_eventbridge_web_connections_accepted_total 7"),
+            "{}",
+            gunzip(&third)
+        );
+        assert_eq!(gunzip(&first), gunzip(&second));
     }
 
     #[test]

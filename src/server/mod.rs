@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 pub use body::Chunks;
 pub use listener::{BindError, bind, serve};
 
+use crate::exposition::ExporterPart;
 use crate::orgs::Registry;
 use crate::orgs::reload::LiveConfig;
 use crate::process::ProcessSampler;
@@ -31,4 +32,6 @@ pub struct AppState {
     pub limits: ServerLimits,
     /// Connections refused or dropped, failed and throttled logins.
     pub web_stats: WebStats,
+    /// The exporter's own series as last encoded.
+    pub exporter_part: ExporterPart,
 }

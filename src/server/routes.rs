@@ -289,7 +289,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
         config: state.config.status(),
         web: state.web_stats.read(),
     };
-    render_exporter(format, view, &mut body);
+    render_exporter(format, &state.exporter_part, view, &mut body);
     if let Some(org) = state.registry.flags() {
         org_chunks(req, &org, format, &mut body).await;
     }
