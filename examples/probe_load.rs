@@ -20,45 +20,27 @@ use tokio::time::Instant;
 const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
 version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
+/// Prometheus-like load on `/probe`.
+#[derive(clap::Parser)]
 struct Args {
+    /// The exporter's base URL.
+    #[arg(long)]
     url: String,
-    targets: usize,
-    interval: Duration,
-    duration: Duration,
-    timeout: Duration,
+    /// Targets `org-0001` ... `org-N`.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    targets: u32,
+    /// Scrape interval.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    interval_ms: u64,
+    /// How long the load runs.
+    #[arg(long, default_value_t = 40_000)]
+    duration_ms: u64,
+    /// Scrape timeout, at most the interval as in Prometheus.
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+    /// Where the scrapes are written.
+    #[arg(long, default_value = "probes.tsv")]
     out: String,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        url: String::new(),
-        targets: 1000,
-        interval: Duration::from_secs(5),
-        duration: Duration::from_secs(40),
-        timeout: Duration::from_secs(5),
-        out: "probes.tsv".into(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v:?}: {e}"));
-        match flag.as_str() {
-            "--url" => args.url = value,
-            "--targets" => args.targets = number(&value)? as usize,
-            "--interval-ms" => args.interval = Duration::from_millis(number(&value)?),
-            "--duration-ms" => args.duration = Duration::from_millis(number(&value)?),
-            "--timeout-ms" => args.timeout = Duration::from_millis(number(&value)?),
-            "--out" => args.out = value,
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    if args.url.is_empty() || args.targets == 0 || args.interval.is_zero() {
-        return Err("--url, --targets >= 1 and --interval-ms >= 1 are needed".into());
-    }
-    if args.timeout > args.interval {
-        return Err("the scrape timeout may not exceed the interval, as in Prometheus".into());
-    }
-    Ok(args)
 }
 
 struct Scrape {
@@ -91,28 +73,26 @@ async fn scrape(client: &reqwest::Client, url: &str, timeout: Duration) -> (u16,
 
 #[tokio::main]
 async fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("probe_load: {e}");
-            std::process::exit(2);
-        }
-    };
+    let args = <Args as clap::Parser>::parse();
+    if args.timeout_ms > args.interval_ms {
+        eprintln!("probe_load: the scrape timeout may not exceed the interval, as in Prometheus");
+        std::process::exit(2);
+    }
+    let (targets, out) = (args.targets as usize, args.out);
+    let interval = Duration::from_millis(args.interval_ms);
+    let timeout = Duration::from_millis(args.timeout_ms);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(90))
         .build()
         .expect("client builds");
     let began = Instant::now();
-    let end = began + args.duration;
-    let mut tasks = Vec::with_capacity(args.targets);
-    for target in 1..=args.targets {
+    let end = began + Duration::from_millis(args.duration_ms);
+    let mut tasks = Vec::with_capacity(targets);
+    for target in 1..=targets {
         let client = client.clone();
         let url = format!("{}/probe?target=org-{target:04}", args.url);
-        let offset = args
-            .interval
-            .mul_f64((target - 1) as f64 / args.targets as f64);
-        let (interval, timeout) = (args.interval, args.timeout);
+        let offset = interval.mul_f64((target - 1) as f64 / targets as f64);
         tasks.push(tokio::spawn(async move {
             let mut scrapes = Vec::new();
             let mut next = began + offset;
@@ -132,21 +112,21 @@ async fn main() {
             scrapes
         }));
     }
-    let mut out = String::new();
+    let mut lines = String::new();
     let mut count = 0;
     for task in tasks {
         for s in task.await.expect("scrape task") {
             count += 1;
             let _ = writeln!(
-                out,
+                lines,
                 "{}\t{:.3}\t{:.3}\t{}\t{}",
                 s.target, s.start_ms, s.latency_ms, s.status, s.bytes
             );
         }
     }
-    if let Err(e) = std::fs::write(&args.out, out) {
-        eprintln!("probe_load: {}: {e}", args.out);
+    if let Err(e) = std::fs::write(&out, lines) {
+        eprintln!("probe_load: {out}: {e}");
         std::process::exit(1);
     }
-    println!("probe_load: {count} scrapes written to {}", args.out);
+    println!("probe_load: {count} scrapes written to {out}");
 }

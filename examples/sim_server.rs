@@ -38,41 +38,24 @@ use genesys_cloud_simulator::{
     DEFAULT_QUERY_PATH, Fault, RowSource, SimConfig, Simulator, Tenant, org_rows,
 };
 
+/// The simulated Genesys Cloud as a process of its own.
+#[derive(clap::Parser)]
 struct Args {
+    /// API and login port (0: any free one).
+    #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Admin port (0: any free one).
+    #[arg(long, default_value_t = 0)]
     admin_port: u16,
-    orgs: usize,
+    /// Organisations on the server, each with its own client.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    orgs: u32,
+    /// Consumer groups of each organisation.
+    #[arg(long, default_value_t = 2)]
     groups: usize,
+    /// Event types of each group.
+    #[arg(long, default_value_t = 3)]
     event_types: usize,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        port: 0,
-        admin_port: 0,
-        orgs: 1,
-        groups: 2,
-        event_types: 3,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<usize>().map_err(|e| format!("{flag} {v:?}: {e}"));
-        match flag.as_str() {
-            "--port" => args.port = number(&value)? as u16,
-            "--admin-port" => args.admin_port = number(&value)? as u16,
-            "--orgs" => {
-                args.orgs = number(&value)?;
-                if args.orgs == 0 {
-                    return Err("--orgs must be at least 1".into());
-                }
-            }
-            "--groups" => args.groups = number(&value)?,
-            "--event-types" => args.event_types = number(&value)?,
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    Ok(args)
 }
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
@@ -190,13 +173,7 @@ fn admin(orgs: &[Tenant], req: &Request<hyper::body::Incoming>) -> Response<Full
 
 #[tokio::main]
 async fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("sim_server: {e}");
-            std::process::exit(2);
-        }
-    };
+    let args = <Args as clap::Parser>::parse();
     let rows = org_rows(args.groups, args.event_types);
     let sim = Simulator::start(
         SocketAddr::from(([127, 0, 0, 1], args.port)),
@@ -205,7 +182,7 @@ async fn main() {
     .await
     .expect("simulator binds");
     let orgs: Vec<Tenant> = std::iter::once(Tenant::clone(&sim))
-        .chain((2..=args.orgs).map(|k| sim.add_organization(org_config(k, &rows))))
+        .chain((2..=args.orgs as usize).map(|k| sim.add_organization(org_config(k, &rows))))
         .collect();
     drop(rows);
     // Only the counters are read; long runs should not accumulate requests.
