@@ -953,10 +953,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn cached_parts_are_sent_as_they_are_and_the_clock_part_is_fresh() {
+    /// Scrapes of one snapshot, as many as a test makes, by format,
+    /// encoding and data age: the parts they share live as long as it does.
+    fn scrapes() -> impl Fn(Format, Encoding, u64) -> Vec<Bytes> {
         let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
-        let rendered = |format, encoding, age| {
+        move |format, encoding, age| {
             render(
                 format,
                 encoding,
@@ -965,7 +966,12 @@ mod tests {
                 view(age),
                 Some(&snapshot),
             )
-        };
+        }
+    }
+
+    #[test]
+    fn cached_parts_are_sent_as_they_are_and_the_clock_part_is_fresh() {
+        let rendered = scrapes();
         for format in [Format::OpenMetrics, Format::Text] {
             let first = rendered(format, Encoding::Identity, 1);
             let second = rendered(format, Encoding::Identity, 2);
@@ -1277,17 +1283,7 @@ mod tests {
 
     #[test]
     fn gzip_bodies_decode_to_the_plain_body_and_cached_parts_are_compressed_once() {
-        let (own, telemetry, snapshot) = (OwnSeries::default(), Telemetry::new(), snapshot());
-        let rendered = |format, encoding, age| {
-            render(
-                format,
-                encoding,
-                &own,
-                &telemetry,
-                view(age),
-                Some(&snapshot),
-            )
-        };
+        let rendered = scrapes();
         for format in [Format::OpenMetrics, Format::Text] {
             let plain = rendered(format, Encoding::Identity, 1);
             let first = rendered(format, Encoding::Gzip, 1);
