@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use genesys_cloud_simulator::{SimConfig, Simulator};
+use genesys_cloud_simulator::{SimClock, SimConfig, Simulator};
+
+use crate::clock::Clock;
 
 use crate::config::{ClientSecret, Config, Endpoints, Secret};
 use crate::orgs::Registry;
@@ -51,12 +53,26 @@ impl Running {
 
 /// Starts everything; the listeners are bound when this returns.
 pub async fn start(config: Config) -> Result<Running, AppError> {
+    start_with_clock(config, Clock::System).await
+}
+
+/// [`start`], showing times by `clock` (frozen in tests of the output); in
+/// demo mode the simulator's clock is frozen with it.
+pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, AppError> {
     let simulator = match config.base.demo {
         false => None,
         true => {
-            let sim = Simulator::start(([127, 0, 0, 1], 0).into(), SimConfig::demo())
-                .await
-                .map_err(AppError::Simulator)?;
+            let sim_clock = match clock.is_frozen() {
+                true => SimClock::Frozen,
+                false => SimClock::System,
+            };
+            let sim = Simulator::start_with_clock(
+                ([127, 0, 0, 1], 0).into(),
+                SimConfig::demo(),
+                sim_clock,
+            )
+            .await
+            .map_err(AppError::Simulator)?;
             sim.record_requests(false);
             tracing::info!(url = %sim.base_url(), "demo mode: simulated Genesys Cloud started");
             Some(sim)
@@ -71,7 +87,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
             client_secret: ClientSecret::Value(Secret::new(sim_config.client_secret)),
         }
     });
-    let registry = Arc::new(Registry::new(demo));
+    let registry = Arc::new(Registry::new(demo, clock));
     registry.apply(&config.orgs)?;
     let loaded = LoadedConfig::new(
         config.config_file.as_deref(),

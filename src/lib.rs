@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod budget;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod exposition;
 pub mod genesys;

@@ -191,11 +191,20 @@ impl Pipeline {
             .clone()
     }
 
+    /// The cycle's requests by endpoint, each endpoint's in the order sent:
+    /// the query and the listing run side by side, and the order in which
+    /// their answers came back says nothing.
+    fn requests(&self) -> Vec<TracedRequest> {
+        let mut requests = self.client.take_trace();
+        requests.sort_by_key(|r| r.endpoint);
+        requests
+    }
+
     fn keep_trace(&self, duration: Duration, outcome: Result<TracedFigures, String>) {
         let trace = QueryTrace {
-            finished_at: SystemTime::now(),
+            finished_at: self.client.clock().now(),
             duration,
-            requests: self.client.take_trace(),
+            requests: self.requests(),
             outcome,
         };
         *self.last_trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(trace));
@@ -223,7 +232,7 @@ impl Pipeline {
             "query complete"
         );
         self.telemetry.query_finished(LastQuery {
-            finished_at: SystemTime::now(),
+            finished_at: self.client.clock().now(),
             duration,
             pages,
             outcome: Ok(summary),
@@ -262,7 +271,7 @@ impl Pipeline {
             ),
         }
         self.telemetry.query_finished(LastQuery {
-            finished_at: SystemTime::now(),
+            finished_at: self.client.clock().now(),
             duration,
             pages: 0,
             outcome: Err((reason, error.to_string())),
@@ -309,13 +318,13 @@ impl Source for Pipeline {
                         encoded >> 20,
                         model::MAX_ENCODED_BYTES >> 20
                     ));
-                    self.failed(&error, started.elapsed());
-                    self.keep_trace(started.elapsed(), Err(error.to_string()));
+                    self.failed(&error, self.client.clock().since(started));
+                    self.keep_trace(self.client.clock().since(started), Err(error.to_string()));
                     return None;
                 }
-                self.succeeded(&figures, result.pages, started.elapsed());
+                self.succeeded(&figures, result.pages, self.client.clock().since(started));
                 self.keep_trace(
-                    started.elapsed(),
+                    self.client.clock().since(started),
                     Ok(TracedFigures {
                         pages: result.pages,
                         rows: figures.valid_rows,
@@ -326,8 +335,8 @@ impl Source for Pipeline {
                 Some(Snapshot::new(figures))
             }
             Err(error) => {
-                self.failed(&error, started.elapsed());
-                self.keep_trace(started.elapsed(), Err(error.to_string()));
+                self.failed(&error, self.client.clock().since(started));
+                self.keep_trace(self.client.clock().since(started), Err(error.to_string()));
                 None
             }
         }
@@ -345,7 +354,7 @@ impl Source for Pipeline {
             "the query panicked (a bug: please report it); the next scrape queries again"
         );
         self.telemetry.query_finished(LastQuery {
-            finished_at: SystemTime::now(),
+            finished_at: self.client.clock().now(),
             duration: Duration::ZERO,
             pages: 0,
             outcome: Err((

@@ -34,8 +34,7 @@ pub(crate) enum TokenStatus {
 }
 
 impl TokenStore {
-    pub(crate) fn issue(&mut self, org: usize, lifetime: Duration) -> String {
-        let now = Instant::now();
+    pub(crate) fn issue(&mut self, org: usize, lifetime: Duration, now: Instant) -> String {
         // Expired tokens are dropped here so a long demo run stays bounded.
         self.tokens.retain(|_, issued| issued.expiry > now);
         let token = random_token(48);
@@ -49,10 +48,10 @@ impl TokenStore {
         token
     }
 
-    pub(crate) fn status(&self, token: &str) -> TokenStatus {
+    pub(crate) fn status(&self, token: &str, now: Instant) -> TokenStatus {
         match self.tokens.get(token) {
             Some(issued) if issued.revoked => TokenStatus::Unknown,
-            Some(issued) if issued.expiry > Instant::now() => TokenStatus::Valid,
+            Some(issued) if issued.expiry > now => TokenStatus::Valid,
             Some(_) => TokenStatus::Expired,
             None => TokenStatus::Unknown,
         }
@@ -93,6 +92,7 @@ pub(crate) fn token_endpoint(
     client: &Client,
     org: usize,
     store: &mut TokenStore,
+    now: Instant,
 ) -> Response<SimBody> {
     match basic_credentials(headers) {
         Some((id, secret)) if id == client.id && secret == client.secret => {}
@@ -121,7 +121,7 @@ pub(crate) fn token_endpoint(
     if let Err((error, description)) = check_grant(body) {
         return oauth_error(StatusCode::BAD_REQUEST, error, &description);
     }
-    let token = store.issue(org, client.token_lifetime);
+    let token = store.issue(org, client.token_lifetime, now);
     let body = json!({
         "access_token": token,
         "token_type": "bearer",
@@ -233,19 +233,19 @@ mod tests {
     #[test]
     fn tokens_expire_and_revoke() {
         let mut store = TokenStore::default();
-        let live = store.issue(0, Duration::from_secs(60));
-        let other = store.issue(1, Duration::from_secs(60));
-        let dead = store.issue(0, Duration::ZERO);
-        assert_eq!(store.status(&live), TokenStatus::Valid);
-        assert_eq!(store.status(&dead), TokenStatus::Expired);
-        assert_eq!(store.status("nope"), TokenStatus::Unknown);
+        let live = store.issue(0, Duration::from_secs(60), Instant::now());
+        let other = store.issue(1, Duration::from_secs(60), Instant::now());
+        let dead = store.issue(0, Duration::ZERO, Instant::now());
+        assert_eq!(store.status(&live, Instant::now()), TokenStatus::Valid);
+        assert_eq!(store.status(&dead, Instant::now()), TokenStatus::Expired);
+        assert_eq!(store.status("nope", Instant::now()), TokenStatus::Unknown);
         assert_eq!(
             (store.owner(&live), store.owner(&other)),
             (Some(0), Some(1))
         );
         store.revoke(0);
-        assert_eq!(store.status(&live), TokenStatus::Unknown);
+        assert_eq!(store.status(&live, Instant::now()), TokenStatus::Unknown);
         assert_eq!(store.owner(&live), Some(0));
-        assert_eq!(store.status(&other), TokenStatus::Valid);
+        assert_eq!(store.status(&other, Instant::now()), TokenStatus::Valid);
     }
 }

@@ -17,6 +17,7 @@
 //! [`Simulator::shutdown`] or until the last [`Simulator`] handle is dropped.
 
 mod auth;
+mod clock;
 mod data;
 mod faults;
 mod integrations;
@@ -34,6 +35,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use clock::Clock;
+
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::CONTENT_TYPE;
@@ -45,6 +48,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+pub use clock::SimClock;
 pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows, org_rows};
 pub use faults::Fault;
 pub use integrations::{EVENTBRIDGE_TYPE, INTEGRATIONS_PATH, demo_integrations, integration};
@@ -137,10 +141,10 @@ impl RecordedRequest {
 /// Which endpoint a request is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
-    Token,
-    Query,
-    Integrations,
-    Other,
+    Token = 0,
+    Query = 1,
+    Integrations = 2,
+    Other = 3,
 }
 
 /// Everything of one organisation that changes while the server runs.
@@ -215,6 +219,7 @@ struct Shared {
     clients: RwLock<HashMap<String, usize>>,
     /// Every issued token, with the organisation it was issued to.
     tokens: Mutex<TokenStore>,
+    clock: Clock,
     shutdown: watch::Sender<bool>,
 }
 
@@ -285,6 +290,15 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves on the current
     /// tokio runtime.
     pub async fn start(addr: SocketAddr, config: SimConfig) -> io::Result<Simulator> {
+        Simulator::start_with_clock(addr, config, SimClock::System).await
+    }
+
+    /// [`Simulator::start`] on the given clock.
+    pub async fn start_with_clock(
+        addr: SocketAddr,
+        config: SimConfig,
+        clock: SimClock,
+    ) -> io::Result<Simulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (shutdown, _) = watch::channel(false);
@@ -294,6 +308,7 @@ impl Simulator {
             clients: RwLock::new(HashMap::from([(config.client_id.clone(), 0)])),
             orgs: RwLock::new(vec![Arc::new(Org::new(0, config))]),
             tokens: Mutex::new(TokenStore::default()),
+            clock: Clock::new(clock),
             shutdown,
         });
         tokio::spawn(accept_loop(listener, shared.clone()));
@@ -595,6 +610,7 @@ async fn handle(
             &org.client,
             org.index,
             &mut shared.tokens(),
+            shared.clock.now(),
         ),
         Endpoint::Query if parts.method != Method::POST => method_not_allowed(&parts.method),
         Endpoint::Query => query_endpoint(&shared, &org, &parts.headers, &body),
@@ -612,6 +628,10 @@ async fn handle(
             &format!("no resource at {}", parts.uri.path()),
         ),
     };
+    let mut response = response;
+    if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
+        set_header(&mut response, response::CORRELATION_ID, id);
+    }
     tracing::debug!(
         method = %parts.method,
         path = %parts.uri.path(),
@@ -693,7 +713,7 @@ fn authorized(
             "No authentication bearer token specified in authorization header.",
         );
     };
-    let status = shared.tokens().status(token);
+    let status = shared.tokens().status(token, shared.clock.now());
     match status {
         TokenStatus::Valid => {}
         TokenStatus::Expired => {
@@ -712,7 +732,9 @@ fn authorized(
         }
     }
     let mut state = org.state();
-    let rate = state.limiter.count(token, org.rate_limit_per_minute);
+    let rate = state
+        .limiter
+        .count(token, org.rate_limit_per_minute, shared.clock.now());
     let mut response = if rate.exceeded() {
         let mut response = api_error(
             StatusCode::TOO_MANY_REQUESTS,

@@ -51,8 +51,7 @@ impl RateState {
 impl RateLimiter {
     /// Counts one request made with `token`; rejected requests count too,
     /// so a client that ignores 429s stays limited.
-    pub(crate) fn count(&mut self, token: &str, allowed: u32) -> RateState {
-        let now = Instant::now();
+    pub(crate) fn count(&mut self, token: &str, allowed: u32, now: Instant) -> RateState {
         if self.windows.len() > 1024 {
             self.windows
                 .retain(|_, w| now.duration_since(w.start) < WINDOW);
@@ -90,12 +89,12 @@ mod tests {
     #[test]
     fn limits_per_token() {
         let mut limiter = RateLimiter::default();
-        assert!(!limiter.count("a", 2).exceeded());
-        assert!(!limiter.count("a", 2).exceeded());
-        let third = limiter.count("a", 2);
+        assert!(!limiter.count("a", 2, Instant::now()).exceeded());
+        assert!(!limiter.count("a", 2, Instant::now()).exceeded());
+        let third = limiter.count("a", 2, Instant::now());
         assert!(third.exceeded());
         assert_eq!(third.count, 3);
         assert!((1..=60).contains(&third.reset_secs));
-        assert!(!limiter.count("b", 2).exceeded());
+        assert!(!limiter.count("b", 2, Instant::now()).exceeded());
     }
 }

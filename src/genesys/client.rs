@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -18,6 +18,7 @@ use super::ratelimit::{Cooldown, parse_retry_after};
 use super::request::QueryBody;
 use super::response::{Page, RawRow};
 use crate::budget::{RETRY_MIN_TIME, retry_fits};
+use crate::clock::Clock;
 use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
 use crate::integration::Integration;
 use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};
@@ -200,6 +201,8 @@ pub struct GenesysClient {
     /// The requests of the query under way (one at a time: the cache's
     /// single flight), for the debug trace.
     trace: Mutex<Vec<TracedRequest>>,
+    /// What times and durations are shown by.
+    clock: Clock,
 }
 
 impl GenesysClient {
@@ -209,6 +212,7 @@ impl GenesysClient {
         groups: Vec<String>,
         telemetry: Arc<Telemetry>,
         org: Arc<str>,
+        clock: Clock,
     ) -> Result<GenesysClient, ClientBuildError> {
         let http = http_client(tls_url(endpoints))?;
         Ok(GenesysClient {
@@ -226,7 +230,12 @@ impl GenesysClient {
             telemetry,
             org,
             trace: Mutex::new(Vec::new()),
+            clock,
         })
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Time left in a 429 cooldown; no request is sent while there is any.
@@ -266,7 +275,7 @@ impl GenesysClient {
     /// Runs one full query (every page), giving up at `deadline`.
     pub async fn query(&self, deadline: Instant) -> Result<QueryResult, QueryError> {
         let mut body = QueryBody::new(
-            SystemTime::now(),
+            self.clock.now(),
             self.query.window,
             &self.groups,
             self.query.page_size,
@@ -456,7 +465,7 @@ impl GenesysClient {
             )));
         }
         let lifetime = Duration::from_secs_f64(response.expires_in.min(1e9));
-        self.telemetry.token_issued(SystemTime::now() + lifetime);
+        self.telemetry.token_issued(self.clock.now() + lifetime);
         tracing::info!(
             org = %self.org,
             expires_in_seconds = response.expires_in,
@@ -506,7 +515,7 @@ impl GenesysClient {
                 method,
                 path,
                 status: executed.as_ref().ok().map(|a| a.status),
-                duration: started.elapsed(),
+                duration: self.clock.since(started),
                 correlation_id: executed
                     .as_ref()
                     .ok()

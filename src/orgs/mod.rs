@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use crate::cache::SnapshotCache;
+use crate::clock::Clock;
 use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::OwnSeries;
 use crate::genesys::GenesysClient;
@@ -22,6 +23,8 @@ pub struct Organization {
     pub cache: SnapshotCache<Pipeline>,
     /// Its per-query series as last encoded.
     pub own_series: OwnSeries,
+    /// What its times and ages are shown by.
+    pub clock: Clock,
 }
 
 impl Organization {
@@ -29,6 +32,7 @@ impl Organization {
     pub fn start(
         settings: OrgSettings,
         demo: Option<&Endpoints>,
+        clock: Clock,
     ) -> Result<Organization, ClientBuildError> {
         let endpoints = match (&settings.upstream, demo) {
             (Upstream::Remote(endpoints), _) => endpoints.clone(),
@@ -43,6 +47,7 @@ impl Organization {
             settings.groups.iter().map(|g| g.name.clone()).collect(),
             telemetry.clone(),
             name.clone(),
+            clock,
         )?;
         let pipeline = Pipeline::new(
             client,
@@ -59,6 +64,7 @@ impl Organization {
             cache: SnapshotCache::new(pipeline, settings.cache.ttl, settings.cache.max_stale),
             telemetry,
             own_series: OwnSeries::default(),
+            clock,
             settings,
         })
     }
@@ -86,13 +92,15 @@ pub struct Changes {
 /// Every organisation in force: the flags' one and the probe targets.
 pub struct Registry {
     demo: Option<Endpoints>,
+    clock: Clock,
     in_force: RwLock<Arc<InForce>>,
 }
 
 impl Registry {
-    pub fn new(demo: Option<Endpoints>) -> Registry {
+    pub fn new(demo: Option<Endpoints>, clock: Clock) -> Registry {
         Registry {
             demo,
+            clock,
             in_force: RwLock::new(Arc::default()),
         }
     }
@@ -159,7 +167,7 @@ impl Registry {
                     Some(_) => changes.changed += 1,
                     None => changes.added += 1,
                 }
-                Organization::start(settings.clone(), self.demo.as_ref()).map(Arc::new)
+                Organization::start(settings.clone(), self.demo.as_ref(), self.clock).map(Arc::new)
             }
         };
         let flags = match &orgs.flags {

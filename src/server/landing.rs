@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::cache::Source;
+use crate::clock::Clock;
 use crate::orgs::Organization;
 
 fn escape(s: &str) -> String {
@@ -22,8 +23,8 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn ago(t: SystemTime) -> String {
-    match SystemTime::now().duration_since(t) {
+fn ago(clock: Clock, t: SystemTime) -> String {
+    match clock.now().duration_since(t) {
         Ok(d) => format!("{:.0}s ago", d.as_secs_f64()),
         Err(_) => "just now".into(),
     }
@@ -40,7 +41,7 @@ fn query_state(org: &Organization) -> String {
                 Ok(s) => write!(
                     state,
                     "<p class=\"ok\">Latest query succeeded {}: {} pages, {} rows, {} consumer groups, {} invalid rows, {:.2}s.</p>",
-                    ago(q.finished_at),
+                    ago(org.clock, q.finished_at),
                     q.pages,
                     s.rows,
                     s.groups,
@@ -50,7 +51,7 @@ fn query_state(org: &Organization) -> String {
                 Err((reason, message)) => write!(
                     state,
                     "<p class=\"failed\">Latest query failed {} (reason <code>{}</code>): {}</p>",
-                    ago(q.finished_at),
+                    ago(org.clock, q.finished_at),
                     reason,
                     escape(message)
                 ),
@@ -92,7 +93,7 @@ fn query_state(org: &Organization) -> String {
             let _ = write!(
                 state,
                 "<p>Data served is {:.0}s old.</p>",
-                s.age().as_secs_f64()
+                org.clock.since(s.taken_at).as_secs_f64()
             );
         }
         None if t.last_query.is_some() => {

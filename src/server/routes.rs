@@ -226,7 +226,7 @@ fn body_for(req: &Request<Incoming>) -> Body {
 async fn org_chunks(req: &Request<Incoming>, org: &Organization, format: Format, body: &mut Body) {
     let snapshot = org.cache.get(budget_of(req, org)).await;
     let view = ScrapeView {
-        data_age: snapshot.as_ref().map(|s| s.age()),
+        data_age: snapshot.as_ref().map(|s| org.clock.since(s.taken_at)),
         cooldown: org.cache.source().cooldown(),
     };
     render_org(

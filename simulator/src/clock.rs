@@ -1,0 +1,46 @@
+//! The simulator's clock: the system's, or frozen so that a test can compare
+//! what an exporter makes of its answers byte for byte.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// How the simulator tells time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SimClock {
+    /// The system's clock; correlation ids are random, as the platform's are.
+    #[default]
+    System,
+    /// No time passes: tokens and rate-limit windows never move on, and
+    /// correlation ids count up per endpoint, so that answers to concurrent
+    /// requests do not depend on which arrived first.
+    Frozen,
+}
+
+/// The clock of one running simulator.
+pub(crate) struct Clock {
+    /// The one instant a frozen clock reads.
+    frozen_at: Option<Instant>,
+    /// Per endpoint, the correlation ids handed out so far (frozen only).
+    ids: [AtomicU64; 4],
+}
+
+impl Clock {
+    pub(crate) fn new(kind: SimClock) -> Clock {
+        Clock {
+            frozen_at: (kind == SimClock::Frozen).then(Instant::now),
+            ids: Default::default(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        self.frozen_at.unwrap_or_else(Instant::now)
+    }
+
+    /// The next correlation id of `endpoint` (0 to 3) when frozen, in the
+    /// UUID v4 layout; `None` on the system clock.
+    pub(crate) fn correlation_id(&self, endpoint: usize) -> Option<String> {
+        self.frozen_at?;
+        let n = self.ids[endpoint].fetch_add(1, Ordering::Relaxed) + 1;
+        Some(format!("00000000-0000-4000-800{endpoint}-{n:012x}"))
+    }
+}
