@@ -6,33 +6,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use genesys_eventbridge_exporter::cache::Snapshot;
-use genesys_eventbridge_exporter::exposition::{Encoding, Format, OwnSeries, ScrapeView, render};
-use genesys_eventbridge_exporter::telemetry::Telemetry;
+use genesys_eventbridge_exporter::exposition::{Encoding, Format};
 
 mod common;
 
-const VIEW: ScrapeView = ScrapeView {
-    data_age: Some(Duration::from_secs(5)),
-    cooldown: None,
-};
-
-/// One scrape's body of a snapshot.
-fn scrape(
-    format: Format,
-    encoding: Encoding,
-    own: &OwnSeries,
-    telemetry: &Telemetry,
-    snapshot: &Snapshot,
-) -> Vec<Bytes> {
-    render(format, encoding, own, telemetry, VIEW, Some(snapshot))
-}
-
 fn exposition(c: &mut Criterion) {
     let figures = common::figures(5_000, 20);
-    let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
+    let org = common::Org::new();
     for (name, format) in [("openmetrics", Format::OpenMetrics), ("text", Format::Text)] {
         c.bench_function(&format!("render {name} 100k series, first scrape"), |b| {
             // One fresh snapshot at a time, made and dropped outside the
@@ -40,22 +21,16 @@ fn exposition(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let snapshot = Snapshot::new(figures.clone());
+                    org.serve(figures.clone());
                     let started = Instant::now();
-                    black_box(scrape(
-                        format,
-                        Encoding::Identity,
-                        &own,
-                        &telemetry,
-                        &snapshot,
-                    ));
+                    black_box(org.scrape(format, Encoding::Identity));
                     total += started.elapsed();
                 }
                 total
             })
         });
-        let snapshot = Snapshot::new(figures.clone());
-        let cached = || scrape(format, Encoding::Identity, &own, &telemetry, &snapshot);
+        org.serve(figures.clone());
+        let cached = || org.scrape(format, Encoding::Identity);
         // The first scrape encodes; the benchmark measures the later ones.
         cached();
         c.bench_function(&format!("render {name} 100k series, cached"), |b| {
@@ -65,10 +40,10 @@ fn exposition(c: &mut Criterion) {
 }
 
 fn small_cached(c: &mut Criterion) {
-    let snapshot = Snapshot::new(common::figures(3, 5));
-    let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
+    let org = common::Org::new();
+    org.serve(common::figures(3, 5));
     for (name, encoding) in [("plain", Encoding::Identity), ("gzip", Encoding::Gzip)] {
-        let cached = || scrape(Format::OpenMetrics, encoding, &own, &telemetry, &snapshot);
+        let cached = || org.scrape(Format::OpenMetrics, encoding);
         cached();
         c.bench_function(&format!("render openmetrics 3x5, cached, {name}"), |b| {
             b.iter(cached)

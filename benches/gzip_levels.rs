@@ -6,31 +6,16 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use genesys_eventbridge_exporter::cache::Snapshot;
-use genesys_eventbridge_exporter::exposition::{
-    Encoding, Format, OwnSeries, ScrapeView, render, to_string,
-};
-use genesys_eventbridge_exporter::telemetry::Telemetry;
+use genesys_eventbridge_exporter::exposition::{Encoding, Format, to_string};
 
 mod common;
 
 fn main() {
     let figures = common::figures(5_000, 20);
-    let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
-    let view = ScrapeView {
-        data_age: Some(Duration::from_secs(5)),
-        cooldown: None,
-    };
+    let org = common::Org::new();
     for (name, format) in [("openmetrics", Format::OpenMetrics), ("text", Format::Text)] {
-        let snapshot = Snapshot::new(figures.clone());
-        let plain = to_string(&render(
-            format,
-            Encoding::Identity,
-            &own,
-            &telemetry,
-            view,
-            Some(&snapshot),
-        ));
+        org.serve(figures.clone());
+        let plain = to_string(&org.scrape(format, Encoding::Identity));
         for level in [1, 3, 6, 9] {
             // The fastest of three runs: the machine is shared.
             let mut best = Duration::MAX;

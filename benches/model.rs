@@ -1,7 +1,7 @@
 //! The lag model on a large organisation: 5,000 groups × 20 event types.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use genesys_eventbridge_exporter::model;
+use genesys_eventbridge_exporter::collectors::analytics::model;
 
 mod common;
 

@@ -6,9 +6,9 @@
 //! alternating rounds on one thread, it measures the thread's CPU time of
 //!
 //! - bare: `serde_json::from_slice` of every page into `{ rows: Vec<TypedRow> }`;
-//! - exporter: every page decoded as the client does (`genesys::response::Page`,
+//! - exporter: every page decoded as the collector does (`analytics::response::Page`,
 //!   lenient rows), `model::compute`, and the first scrape's encoding of the
-//!   snapshot as OpenMetrics (what Prometheus asks for) by `exposition::render`.
+//!   snapshot as OpenMetrics (what Prometheus asks for), as a scrape renders it.
 //!
 //! Both drop what they built inside the timed part. `cargo bench` runs the
 //! full size; `cargo test` (no `--bench` argument) a small one, as a check
@@ -21,12 +21,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use genesys_cloud_simulator::{DEFAULT_QUERY_PATH, RowSource, SimConfig, Simulator, org_rows};
-use genesys_eventbridge_exporter::cache::Snapshot;
-use genesys_eventbridge_exporter::exposition::{Encoding, Format, OwnSeries, ScrapeView, render};
-use genesys_eventbridge_exporter::genesys::request::QueryBody;
-use genesys_eventbridge_exporter::genesys::response::Page;
-use genesys_eventbridge_exporter::model;
-use genesys_eventbridge_exporter::telemetry::Telemetry;
+use genesys_eventbridge_exporter::collectors::analytics::model::{self, RawRow};
+use genesys_eventbridge_exporter::collectors::analytics::request::QueryBody;
+use genesys_eventbridge_exporter::collectors::analytics::response::Page;
+use genesys_eventbridge_exporter::exposition::{Encoding, Format};
 
 mod common;
 
@@ -124,7 +122,7 @@ fn bare(pages: &[Bytes]) -> Vec<TypedRow> {
     rows
 }
 
-fn decode(pages: &[Bytes]) -> Vec<genesys_eventbridge_exporter::genesys::RawRow> {
+fn decode(pages: &[Bytes]) -> Vec<RawRow> {
     let mut rows = Vec::new();
     for page in pages {
         let page: Page = serde_json::from_slice(page).expect("page");
@@ -133,22 +131,10 @@ fn decode(pages: &[Bytes]) -> Vec<genesys_eventbridge_exporter::genesys::RawRow>
     rows
 }
 
-const VIEW: ScrapeView = ScrapeView {
-    data_age: Some(Duration::from_secs(1)),
-    cooldown: None,
-};
-
-fn exporter(pages: &[Bytes], own: &OwnSeries, telemetry: &Telemetry) -> Vec<Bytes> {
+fn exporter(pages: &[Bytes], org: &common::Org) -> Vec<Bytes> {
     let figures = model::compute(decode(pages), common::WINDOW, &[], common::thresholds());
-    let snapshot = Snapshot::new(figures);
-    render(
-        Format::OpenMetrics,
-        Encoding::Identity,
-        own,
-        telemetry,
-        VIEW,
-        Some(&snapshot),
-    )
+    org.serve(figures);
+    org.scrape(Format::OpenMetrics, Encoding::Identity)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -182,16 +168,16 @@ fn main() {
         pages.len()
     );
 
-    let (own, telemetry) = (OwnSeries::default(), Telemetry::new());
+    let org = common::Org::new();
     // Warm-up: page faults of the first large allocations, caches.
     let _ = cpu(|| bare(&pages));
-    let _ = cpu(|| exporter(&pages, &own, &telemetry));
+    let _ = cpu(|| exporter(&pages, &org));
 
     let (mut b, mut e, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut parse, mut compute, mut encode) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let tb = ms(cpu(|| bare(&pages)));
-        let te = ms(cpu(|| exporter(&pages, &own, &telemetry)));
+        let te = ms(cpu(|| exporter(&pages, &org)));
         println!(
             "round {round} bare_cpu_ms={tb:.2} exporter_cpu_ms={te:.2} ratio={:.3}",
             te / tb
@@ -213,16 +199,9 @@ fn main() {
                 common::thresholds(),
             ))
         })));
-        let snapshot = Snapshot::new(figures.expect("computed"));
+        org.serve(figures.expect("computed"));
         encode.push(ms(cpu(|| {
-            render(
-                Format::OpenMetrics,
-                Encoding::Identity,
-                &own,
-                &telemetry,
-                VIEW,
-                Some(&snapshot),
-            )
+            org.scrape(Format::OpenMetrics, Encoding::Identity)
         })));
     }
     println!(

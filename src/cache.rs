@@ -1,71 +1,35 @@
-//! The snapshot cache: a scrape is served from the latest query unless it is
-//! older than the TTL; concurrent scrapes share one query; during a 429
-//! cooldown no query starts; data older than `max_stale` is not served.
+//! The cycle cache: a scrape starts a cycle of an organisation's requests
+//! unless one started less than the TTL ago; concurrent scrapes share one
+//! cycle; during a 429 cooldown none starts; a scrape waits for the cycle at
+//! most its budget. What a cycle yields is kept by its collectors, each in a
+//! [`Latest`]: the last good [`Snapshot`], not served once older than
+//! `max_stale`.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::budget::{FINISH_GRACE, query_budget};
-use crate::model::Figures;
+use crate::exposition::{Encoded, Format};
 
-/// The figures of one successful query, with their encodings made on first use.
+/// The data of one successful request, with its encodings made on first use.
 #[derive(Debug)]
-pub struct Snapshot {
-    pub figures: Arc<Figures>,
+pub struct Snapshot<T> {
+    pub data: T,
     pub taken_at: Instant,
     pub taken_at_wall: SystemTime,
-    /// Encoded per-group series, one slot per exposition format: a snapshot is
+    /// Encoded series, one slot per exposition format: a snapshot is
     /// encoded at most once per format however often it is scraped.
-    pub(crate) bodies: [OnceLock<Encoded>; 2],
+    bodies: [OnceLock<Arc<Encoded>>; 2],
 }
 
-/// One encoded part of a response: as text, and compressed once asked.
-#[derive(Debug)]
-pub struct Encoded {
-    pub plain: Bytes,
-    pub gzip: OnceLock<Deflated>,
-}
-
-/// A part as raw DEFLATE blocks ending on a byte boundary (a sync flush),
-/// with the CRC-32 and length of its text: parts compressed apart join into
-/// one gzip stream, which every client decodes.
-#[derive(Debug)]
-pub struct Deflated {
-    pub blocks: Bytes,
-    pub crc: flate2::Crc,
-}
-
-impl Encoded {
-    pub fn new(plain: Bytes) -> Encoded {
-        Encoded {
-            plain,
-            gzip: OnceLock::new(),
-        }
-    }
-
-    /// A part written into a growing buffer, kept without the spare room the
-    /// growth left: up to half of it, held by every organisation between
-    /// scrapes.
-    pub fn text(plain: String) -> Encoded {
-        Encoded::new(kept(plain.into_bytes()))
-    }
-}
-
-/// A buffer kept between scrapes, without its spare capacity.
-pub fn kept(mut buffer: Vec<u8>) -> Bytes {
-    buffer.shrink_to_fit();
-    Bytes::from(buffer)
-}
-
-impl Snapshot {
-    pub fn new(figures: Figures) -> Snapshot {
+impl<T> Snapshot<T> {
+    pub fn new(data: T) -> Snapshot<T> {
         Snapshot {
-            figures: Arc::new(figures),
+            data,
             taken_at: Instant::now(),
             taken_at_wall: SystemTime::now(),
             bodies: Default::default(),
@@ -75,13 +39,50 @@ impl Snapshot {
     pub fn age(&self) -> Duration {
         self.taken_at.elapsed()
     }
+
+    /// Its series in `format`, encoded by `encode` the first time.
+    pub fn encoded(&self, format: Format, encode: impl FnOnce(&T) -> String) -> Arc<Encoded> {
+        self.bodies[format.slot()]
+            .get_or_init(|| Arc::new(Encoded::text(encode(&self.data))))
+            .clone()
+    }
 }
 
-/// Where snapshots come from.
+/// The last good snapshot of one kind of data, served until it is older
+/// than `max_stale` (never stale numbers).
+#[derive(Debug)]
+pub struct Latest<T> {
+    good: Mutex<Option<Arc<Snapshot<T>>>>,
+    max_stale: Duration,
+}
+
+impl<T> Latest<T> {
+    pub fn new(max_stale: Duration) -> Latest<T> {
+        Latest {
+            good: Mutex::new(None),
+            max_stale,
+        }
+    }
+
+    pub fn keep(&self, data: T) {
+        *self.good.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Snapshot::new(data)));
+    }
+
+    /// The snapshot a scrape serves now, if one is newer than `max_stale`.
+    pub fn servable(&self) -> Option<Arc<Snapshot<T>>> {
+        self.good
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|s| s.age() <= self.max_stale)
+    }
+}
+
+/// What a cycle runs.
 pub trait Source: Send + Sync + 'static {
-    /// Runs one query that must end by `deadline`; `None` when it failed
-    /// (the source records and logs why).
-    fn fetch(&self, deadline: Instant) -> impl Future<Output = Option<Snapshot>> + Send;
+    /// Runs one cycle that must end by `deadline`; the source keeps what it
+    /// yields, and records and logs its failures.
+    fn fetch(&self, deadline: Instant) -> impl Future<Output = ()> + Send;
 
     /// Time left in a cooldown during which no query may start.
     fn cooldown(&self) -> Option<Duration>;
@@ -103,27 +104,24 @@ fn panic_message(error: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
-pub struct SnapshotCache<S> {
+pub struct CycleCache<S> {
     source: Arc<S>,
     ttl: Duration,
-    max_stale: Duration,
     state: Arc<Mutex<State>>,
 }
 
 #[derive(Default)]
 struct State {
-    good: Option<Arc<Snapshot>>,
     last_finished: Option<Instant>,
     /// The running query: its completion and its deadline.
     in_flight: Option<(watch::Receiver<bool>, Instant)>,
 }
 
-impl<S: Source> SnapshotCache<S> {
-    pub fn new(source: S, ttl: Duration, max_stale: Duration) -> Self {
-        SnapshotCache {
+impl<S: Source> CycleCache<S> {
+    pub fn new(source: S, ttl: Duration) -> Self {
+        CycleCache {
             source: Arc::new(source),
             ttl,
-            max_stale,
             state: Arc::new(Mutex::new(State::default())),
         }
     }
@@ -136,16 +134,16 @@ impl<S: Source> SnapshotCache<S> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The snapshot a scrape with `budget` serves: fresh from the cache, from
-    /// the query this call starts or joins, or the last good one when the
-    /// query fails or outlasts the budget. `None` when no good data is newer
-    /// than `max_stale`.
-    pub async fn get(&self, budget: Duration) -> Option<Arc<Snapshot>> {
+    /// Waits as a scrape with `budget` does: not at all when the last cycle
+    /// is fresh or a cooldown holds, else for the cycle this call starts or
+    /// joins, at most the budget. The scrape then serves what the
+    /// collectors keep.
+    pub async fn get(&self, budget: Duration) {
         let (mut done, query_deadline) = {
             let mut state = self.lock();
             let fresh = state.last_finished.is_some_and(|t| t.elapsed() < self.ttl);
             if fresh || self.source.cooldown().is_some() {
-                return self.servable(&state);
+                return;
             }
             match &state.in_flight {
                 Some(running) => running.clone(),
@@ -164,16 +162,6 @@ impl<S: Source> SnapshotCache<S> {
         if !finished && Instant::now() >= query_deadline {
             let _ = tokio::time::timeout(FINISH_GRACE, done.wait_for(|finished| *finished)).await;
         }
-        self.servable(&self.lock())
-    }
-
-    /// The snapshot a scrape would get now, without starting a query.
-    pub fn peek(&self) -> Option<Arc<Snapshot>> {
-        self.servable(&self.lock())
-    }
-
-    fn servable(&self, state: &State) -> Option<Arc<Snapshot>> {
-        state.good.clone().filter(|s| s.age() <= self.max_stale)
     }
 
     /// The query runs in its own task, so that a scrape that gives up or
@@ -191,17 +179,10 @@ impl<S: Source> SnapshotCache<S> {
                 let source = source.clone();
                 tokio::spawn(async move { source.fetch(deadline).await })
             };
-            let result = match fetch.await {
-                Ok(result) => result,
-                Err(error) => {
-                    source.panicked(&panic_message(error));
-                    None
-                }
-            };
-            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(snapshot) = result {
-                state.good = Some(Arc::new(snapshot));
+            if let Err(error) = fetch.await {
+                source.panicked(&panic_message(error));
             }
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             state.last_finished = Some(Instant::now());
             state.in_flight = None;
             let _ = tx.send(true);
@@ -215,36 +196,35 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A source that succeeds or fails on demand and counts its queries.
+    /// A source that succeeds or fails on demand, counts its queries and
+    /// keeps the number of each good one, as a collector keeps its data.
     struct Fake {
         queries: AtomicUsize,
         fail: std::sync::atomic::AtomicBool,
         delay: Duration,
         cooldown: Mutex<Option<Duration>>,
+        latest: Latest<usize>,
     }
 
     impl Fake {
-        fn new(delay: Duration) -> Fake {
+        fn new(delay: Duration, max_stale: Duration) -> Fake {
             Fake {
                 queries: AtomicUsize::new(0),
                 fail: Default::default(),
                 delay,
                 cooldown: Mutex::new(None),
+                latest: Latest::new(max_stale),
             }
         }
     }
 
     impl Source for Fake {
-        async fn fetch(&self, _deadline: Instant) -> Option<Snapshot> {
+        async fn fetch(&self, _deadline: Instant) {
             let n = self.queries.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(self.delay).await;
-            if self.fail.load(Ordering::SeqCst) {
-                return None;
+            if !self.fail.load(Ordering::SeqCst) {
+                self.latest.keep(n);
             }
-            Some(Snapshot::new(Figures {
-                valid_rows: n,
-                ..Figures::default()
-            }))
         }
         fn cooldown(&self) -> Option<Duration> {
             *self.cooldown.lock().unwrap()
@@ -252,18 +232,25 @@ mod tests {
         fn panicked(&self, _: &str) {}
     }
 
+    /// What a scrape with `budget` serves: the number of the good query.
+    async fn scrape(cache: &CycleCache<Fake>, budget: Duration) -> Option<usize> {
+        cache.get(budget).await;
+        cache.source().latest.servable().map(|s| s.data)
+    }
+
     /// A source whose first fetch panics, as a bug in the client would.
     struct PanicsOnce {
         queries: AtomicUsize,
         panics: Mutex<Vec<String>>,
+        latest: Latest<()>,
     }
 
     impl Source for PanicsOnce {
-        async fn fetch(&self, _deadline: Instant) -> Option<Snapshot> {
+        async fn fetch(&self, _deadline: Instant) {
             if self.queries.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("date overflow in the request builder");
             }
-            Some(Snapshot::new(Figures::default()))
+            self.latest.keep(());
         }
         fn cooldown(&self) -> Option<Duration> {
             None
@@ -275,40 +262,42 @@ mod tests {
 
     #[tokio::test]
     async fn a_fetch_that_panics_fails_and_the_next_scrape_queries_again() {
-        let cache = SnapshotCache::new(
+        let cache = CycleCache::new(
             PanicsOnce {
                 queries: AtomicUsize::new(0),
                 panics: Mutex::new(Vec::new()),
+                latest: Latest::new(Duration::from_secs(900)),
             },
             Duration::ZERO,
-            Duration::from_secs(900),
         );
-        assert!(cache.get(BUDGET).await.is_none());
+        cache.get(BUDGET).await;
+        assert!(cache.source().latest.servable().is_none());
         assert_eq!(
             *cache.source().panics.lock().unwrap(),
             ["date overflow in the request builder"],
             "the panic is recorded with its message"
         );
+        cache.get(BUDGET).await;
         assert!(
-            cache.get(BUDGET).await.is_some(),
+            cache.source().latest.servable().is_some(),
             "the next scrape queries again"
         );
         assert_eq!(cache.source().queries.load(Ordering::SeqCst), 2);
     }
 
     const BUDGET: Duration = Duration::from_secs(10);
+    const MAX_STALE: Duration = Duration::from_secs(900);
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_scrapes_share_one_query() {
-        let cache = Arc::new(SnapshotCache::new(
-            Fake::new(Duration::from_millis(100)),
+        let cache = Arc::new(CycleCache::new(
+            Fake::new(Duration::from_millis(100), MAX_STALE),
             Duration::from_secs(60),
-            Duration::from_secs(900),
         ));
         let scrapes: Vec<_> = (0..50)
             .map(|_| {
                 let cache = cache.clone();
-                tokio::spawn(async move { cache.get(BUDGET).await.unwrap().figures.valid_rows })
+                tokio::spawn(async move { scrape(&cache, BUDGET).await.unwrap() })
             })
             .collect();
         for s in scrapes {
@@ -319,45 +308,42 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn ttl_is_respected() {
-        let cache = SnapshotCache::new(
-            Fake::new(Duration::ZERO),
+        let cache = CycleCache::new(
+            Fake::new(Duration::ZERO, MAX_STALE),
             Duration::from_secs(60),
-            Duration::from_secs(900),
         );
-        assert_eq!(cache.get(BUDGET).await.unwrap().figures.valid_rows, 1);
+        assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
         tokio::time::advance(Duration::from_secs(59)).await;
-        assert_eq!(cache.get(BUDGET).await.unwrap().figures.valid_rows, 1);
+        assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
         tokio::time::advance(Duration::from_secs(2)).await;
-        assert_eq!(cache.get(BUDGET).await.unwrap().figures.valid_rows, 2);
+        assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn failures_keep_the_last_good_snapshot_until_max_stale() {
-        let cache = SnapshotCache::new(
-            Fake::new(Duration::ZERO),
+        let cache = CycleCache::new(
+            Fake::new(Duration::ZERO, Duration::from_secs(300)),
             Duration::from_secs(60),
-            Duration::from_secs(300),
         );
-        cache.get(BUDGET).await.unwrap();
+        scrape(&cache, BUDGET).await.unwrap();
         cache.source().fail.store(true, Ordering::SeqCst);
         tokio::time::advance(Duration::from_secs(61)).await;
-        assert_eq!(cache.get(BUDGET).await.unwrap().figures.valid_rows, 1);
+        assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
         assert_eq!(cache.source().queries.load(Ordering::SeqCst), 2);
         tokio::time::advance(Duration::from_secs(240)).await;
-        assert!(cache.get(BUDGET).await.is_none(), "older than max_stale");
+        assert!(
+            scrape(&cache, BUDGET).await.is_none(),
+            "older than max_stale"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn no_query_during_a_cooldown() {
-        let cache = SnapshotCache::new(
-            Fake::new(Duration::ZERO),
-            Duration::ZERO,
-            Duration::from_secs(900),
-        );
-        cache.get(BUDGET).await.unwrap();
+        let cache = CycleCache::new(Fake::new(Duration::ZERO, MAX_STALE), Duration::ZERO);
+        scrape(&cache, BUDGET).await.unwrap();
         *cache.source().cooldown.lock().unwrap() = Some(Duration::from_secs(3));
         for _ in 0..5 {
-            assert!(cache.get(BUDGET).await.is_some());
+            assert!(scrape(&cache, BUDGET).await.is_some());
         }
         assert_eq!(cache.source().queries.load(Ordering::SeqCst), 1);
     }
@@ -370,11 +356,10 @@ mod tests {
     }
 
     impl Source for Stalls {
-        async fn fetch(&self, deadline: Instant) -> Option<Snapshot> {
+        async fn fetch(&self, deadline: Instant) {
             tokio::time::sleep_until(deadline).await;
             tokio::task::yield_now().await;
             self.finished.store(true, Ordering::SeqCst);
-            None
         }
         fn cooldown(&self) -> Option<Duration> {
             None
@@ -384,15 +369,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_scrape_that_runs_out_of_time_sees_the_query_fail() {
-        let cache = SnapshotCache::new(
+        let cache = CycleCache::new(
             Stalls {
                 finished: Default::default(),
             },
             Duration::ZERO,
-            Duration::from_secs(900),
         );
         let started = Instant::now();
-        assert!(cache.get(Duration::from_millis(2500)).await.is_none());
+        cache.get(Duration::from_millis(2500)).await;
         assert!(
             cache.source().finished.load(Ordering::SeqCst),
             "the query ended before the scrape answered"
@@ -402,12 +386,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stalled_machine_still_sees_the_query_fail() {
-        let cache = Arc::new(SnapshotCache::new(
+        let cache = Arc::new(CycleCache::new(
             Stalls {
                 finished: Default::default(),
             },
             Duration::ZERO,
-            Duration::from_secs(900),
         ));
         let scrape = {
             let cache = cache.clone();
@@ -417,7 +400,7 @@ mod tests {
         // The machine runs nothing for 3 s: the query's deadline and the
         // scrape's wait have both passed when the runtime runs again.
         tokio::time::advance(Duration::from_secs(3)).await;
-        assert!(scrape.await.unwrap().is_none());
+        scrape.await.unwrap();
         assert!(
             cache.source().finished.load(Ordering::SeqCst),
             "the scrape answered before the query recorded its failure"
@@ -426,17 +409,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_query_does_not_hold_the_scrape_past_its_budget() {
-        let cache = SnapshotCache::new(
-            Fake::new(Duration::from_secs(30)),
+        let cache = CycleCache::new(
+            Fake::new(Duration::from_secs(30), MAX_STALE),
             Duration::ZERO,
-            Duration::from_secs(900),
         );
         let started = Instant::now();
-        assert!(cache.get(Duration::from_secs(2)).await.is_none());
+        assert!(scrape(&cache, Duration::from_secs(2)).await.is_none());
         assert!(started.elapsed() < Duration::from_secs(3));
         // The query finished in the background and filled the cache.
         tokio::time::advance(Duration::from_secs(30)).await;
         tokio::task::yield_now().await;
-        assert!(cache.peek().is_some());
+        assert!(cache.source().latest.servable().is_some());
     }
 }

@@ -79,7 +79,7 @@ async fn every_family_served_is_declared_and_served_where_declared() {
     let on_probe = check(&probe, &[Scope::Group, Scope::Query]);
     // Everything but what needs a file, a token error or a rate-limit header
     // appears in the demo; the rest is checked where it appears.
-    for m in ALL {
+    for m in ALL.iter() {
         let optional = m.name.contains("config_last_reload");
         if !optional {
             assert!(on_metrics.contains(m.name), "{} is never served", m.name);
@@ -116,7 +116,7 @@ fn the_readme_table_lists_exactly_the_declared_metrics() {
     let names: BTreeSet<&str> = ALL.iter().map(|m| m.name).collect();
     let in_readme: BTreeSet<&str> = listed.keys().map(String::as_str).collect();
     assert_eq!(in_readme, names, "README table against src/metrics.rs");
-    for m in ALL {
+    for m in ALL.iter() {
         let (labels, kind, scope) = &listed[m.name];
         assert_eq!(labels.as_slice(), m.labels, "{}", m.name);
         let expected = match m.kind {

@@ -1,6 +1,8 @@
-//! The architecture at a glance stays true: data flows one way, so the
-//! top-level modules of `src/` import each other without a cycle (tests
-//! inside a module are left out: they may use anything).
+//! The architecture of `docs/architecture.md` stays true: data flows one
+//! way, so the top-level modules of `src/` import each other without a
+//! cycle, the rooms below import only what is below them, and no collector
+//! imports another (tests inside a module are left out: they may use
+//! anything).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -32,6 +34,8 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut all = Vec::new();
     files(&src, &mut all);
+    // Only the top-level modules count: `crate::name!` names a macro.
+    let modules: BTreeSet<String> = all.iter().map(|f| module_of(&src, f)).collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in all {
         let module = module_of(&src, &file);
@@ -47,7 +51,7 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            if !name.is_empty() && name != module {
+            if modules.contains(&name) && name != module {
                 edges.insert(name);
             }
         }
@@ -99,22 +103,150 @@ fn modules_import_each_other_without_a_cycle() {
 #[test]
 fn the_leaves_stay_leaves() {
     let graph = imports();
-    // The web layer, the model, the integrations' data, telemetry and the
-    // budget arithmetic depend on no other module of the exporter but these few.
+    // Each room imports only the rooms below it: the web layer, the budget
+    // arithmetic and the clock nothing; framing only the clock; the Genesys
+    // transport no collector; the collectors neither the organisations nor
+    // the server above them.
     for (leaf, may) in [
         ("web", &[][..]),
-        ("model", &[][..]),
-        ("telemetry", &["integration"][..]),
-        ("integration", &[][..]),
         ("budget", &[][..]),
-        ("metrics", &[][..]),
-        ("config", &["model", "web", "logging"][..]),
+        ("clock", &[][..]),
+        ("exposition", &["clock"][..]),
+        ("report", &["clock", "exposition"][..]),
+        ("cache", &["budget", "exposition"][..]),
+        ("config", &["web", "logging"][..]),
+        (
+            "genesys",
+            &[
+                "budget",
+                "clock",
+                "config",
+                "exposition",
+                "logging",
+                "report",
+            ][..],
+        ),
+        (
+            "collectors",
+            &[
+                "cache",
+                "clock",
+                "config",
+                "exposition",
+                "genesys",
+                "logging",
+                "report",
+            ][..],
+        ),
     ] {
         let uses: Vec<&String> = graph[leaf]
             .iter()
             .filter(|m| !may.contains(&m.as_str()))
             .collect();
         assert!(uses.is_empty(), "{leaf} imports {uses:?}");
+    }
+}
+
+/// The collectors (folders of `src/collectors/`) that the non-test code of
+/// collector `name`'s files names.
+fn collector_imports(
+    name: &str,
+    files: &[(std::path::PathBuf, String)],
+    all: &[String],
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (path, text) in files {
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        // From the collector's mod.rs `super::` is `collectors`; from a file
+        // below it, `super::super::`.
+        let up = if path.ends_with("mod.rs") {
+            "super::"
+        } else {
+            "super::super::"
+        };
+        for other in all.iter().filter(|o| *o != name) {
+            for prefix in [format!("collectors::{other}"), format!("{up}{other}")] {
+                let named = code.match_indices(&prefix).any(|(at, _)| {
+                    let next = code[at + prefix.len()..].chars().next();
+                    !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if named {
+                    found.insert(other.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_collector_imports_another() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collectors");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2, "{names:?}");
+    for name in &names {
+        let mut paths = Vec::new();
+        files(&root.join(name), &mut paths);
+        assert!(
+            paths.iter().any(|p| p.ends_with("mod.rs")),
+            "{name}: a collector is a folder with a mod.rs"
+        );
+        let texts: Vec<_> = paths
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                (p, text)
+            })
+            .collect();
+        let uses = collector_imports(name, &texts, &names);
+        assert!(uses.is_empty(), "collector {name} imports {uses:?}");
+    }
+}
+
+#[test]
+fn the_collector_rule_sees_an_import() {
+    let all = ["aws".to_string(), "integrations".to_string()];
+    let file = |path: &str, text: &str| (std::path::PathBuf::from(path), text.to_string());
+    for (path, text) in [
+        (
+            "src/collectors/aws/mod.rs",
+            "use crate::collectors::integrations::Seen;",
+        ),
+        ("src/collectors/aws/mod.rs", "use super::integrations;"),
+        (
+            "src/collectors/aws/sources.rs",
+            "use super::super::integrations::LISTING;",
+        ),
+    ] {
+        let found = collector_imports("aws", &[file(path, text)], &all);
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            ["integrations"],
+            "{text}"
+        );
+    }
+    for (path, text) in [
+        (
+            "src/collectors/aws/mod.rs",
+            "use super::{Collector, Cycle};",
+        ),
+        (
+            "src/collectors/aws/mod.rs",
+            "use crate::collectors::integrations_like;",
+        ),
+        (
+            "src/collectors/aws/x.rs",
+            "use super::model;\n#[cfg(test)]\nuse crate::collectors::integrations;",
+        ),
+    ] {
+        let found = collector_imports("aws", &[file(path, text)], &all);
+        assert!(found.is_empty(), "{text}: {found:?}");
     }
 }
 

@@ -32,9 +32,8 @@ use std::time::{Duration, Instant, SystemTime};
 use common::*;
 use genesys_cloud_simulator::{Fault, PagingMode, Simulator};
 use genesys_eventbridge_exporter::budget::query_budget;
-use genesys_eventbridge_exporter::genesys::{
-    MAX_BODY_BYTES, MAX_PAGE_ROWS, MAX_QUERY_BYTES, MAX_QUERY_ROWS, max_attempts,
-};
+use genesys_eventbridge_exporter::collectors::analytics::{MAX_PAGE_ROWS, MAX_QUERY_ROWS};
+use genesys_eventbridge_exporter::genesys::{MAX_BODY_BYTES, MAX_QUERY_BYTES, max_attempts};
 use serde_json::{Value, json};
 
 /// Sent as `X-Prometheus-Scrape-Timeout-Seconds`: the budget is 0.5 s less.

@@ -12,7 +12,7 @@ use genesys_eventbridge_exporter::exposition::Format;
 use genesys_eventbridge_exporter::genesys::ApiErrorDetail;
 use genesys_eventbridge_exporter::genesys::auth::TokenResponse;
 use genesys_eventbridge_exporter::genesys::ratelimit::parse_retry_after;
-use genesys_eventbridge_exporter::genesys::response::Page;
+use genesys_eventbridge_exporter::collectors::analytics::response::Page;
 use genesys_eventbridge_exporter::web::auth::credentials;
 use genesys_eventbridge_exporter::web::config::parse as parse_web_config;
 use hyper::header::HeaderValue;

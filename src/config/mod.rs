@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod file;
+pub mod groups;
 pub mod secret;
 
 use std::collections::BTreeMap;
@@ -17,9 +18,9 @@ pub use file::{FileConfig, FileGroup};
 pub use secret::{ClientSecret, Secret};
 
 pub use crate::logging::{LogFormat, LogLevel};
-use crate::model::{GroupSpec, Thresholds};
 use crate::web::ServerLimits;
 use crate::web::config::{self as webconfig, WebConfig};
+pub use groups::{GroupSpec, Thresholds};
 
 /// The consumer groups demo mode configures, one per state it shows.
 pub const DEMO_GROUPS: [&str; 3] = [

@@ -1,7 +1,7 @@
-//! The Genesys Cloud client: one pooled HTTP client, the token, the paged
-//! query, and the error table of the contract (what is retried, what waits).
+//! The Genesys Cloud client, transport only: one pooled HTTP client, the
+//! token, and the error table of the contract (what is retried, what waits).
+//! What is asked and how its answers are read belong to the collectors.
 
-use std::collections::HashSet;
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,31 +13,21 @@ use tokio::time::Instant;
 use super::auth::{TokenCache, TokenResponse};
 use super::backoff::Backoff;
 use super::error::{ApiErrorDetail, QueryError};
-use super::integrations;
 use super::ratelimit::{Cooldown, parse_retry_after};
-use super::request::QueryBody;
-use super::response::{Page, RawRow};
+use super::telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};
 use crate::budget::{RETRY_MIN_TIME, retry_fits};
 use crate::clock::Clock;
-use crate::config::{ClientSecret, Endpoints, QueryConfig, Secret};
-use crate::integration::Integration;
-use crate::telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};
+use crate::config::{ClientSecret, Endpoints, Secret};
 
 /// Largest response body read; a real page is well under 1 MiB, so anything
 /// beyond this is refused as undecodable rather than held in memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Rows one query may collect over all its pages: 100 pages of the API's
-/// largest page (1000 rows). A query that collects more stops with reason
-/// `pagination`.
-pub const MAX_QUERY_ROWS: usize = 100_000;
-
-/// Response bytes one query may read over all its pages, whatever
-/// `--query.max-pages` says. With [`MAX_BODY_BYTES`] per page and
-/// [`MAX_PAGE_ROWS`](super::response::MAX_PAGE_ROWS) rows per page it bounds what one query holds: at most
-/// 64 MiB of rows' text, 100,000 decoded rows and one body in flight, where
-/// `max_pages × MAX_BODY_BYTES` alone would allow 1.6 GiB with the default
-/// of 100 pages. A query that reads more stops with reason `pagination`.
+/// Response bytes one paged read (a query, a listing) may take over all its
+/// pages, whatever its page limit says. With [`MAX_BODY_BYTES`] per page it
+/// bounds what one read holds: at most 64 MiB of text and one body in
+/// flight, where 100 pages × `MAX_BODY_BYTES` alone would allow 1.6 GiB. A
+/// read that takes more stops with reason `pagination`.
 pub const MAX_QUERY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Retries of 5xx answers and transport errors, inside the scrape's budget.
@@ -64,27 +54,11 @@ pub fn max_attempts(budget: Duration) -> u32 {
     }
 }
 
-/// What one successful query returns: every row of every page, as it arrived.
-#[derive(Debug)]
-pub struct QueryResult {
-    pub rows: Vec<RawRow>,
-    pub pages: u32,
-}
-
-/// What one successful integrations listing returns.
-#[derive(Debug, Default)]
-pub struct IntegrationsResult {
-    pub integrations: Vec<Integration>,
-    /// Malformed entities skipped.
-    pub invalid: u64,
-    pub pages: u32,
-}
-
 /// A response that arrived in full.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Bytes,
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 /// The HTTP clients every organisation shares: the pool keys connections by
@@ -183,22 +157,22 @@ fn ca_locations() -> String {
     }
 }
 
+/// The transport every collector of an organisation shares: one HTTP
+/// client, the token, retries with backoff inside the budget, the 429
+/// cooldown, and the record of each request and response.
 pub struct GenesysClient {
     http: reqwest::Client,
     token_url: String,
-    query_url: String,
-    integrations_url: String,
+    api_url: String,
     client_id: String,
     client_secret: ClientSecret,
-    query: QueryConfig,
-    groups: Vec<String>,
     tokens: TokenCache,
     cooldown: Cooldown,
     retry: Backoff,
     telemetry: Arc<Telemetry>,
     /// The organisation, for log lines.
     org: Arc<str>,
-    /// The requests of the query under way (one at a time: the cache's
+    /// The requests of the cycle under way (one at a time: the cache's
     /// single flight), for the debug trace.
     trace: Mutex<Vec<TracedRequest>>,
     /// What times and durations are shown by.
@@ -208,8 +182,6 @@ pub struct GenesysClient {
 impl GenesysClient {
     pub fn new(
         endpoints: &Endpoints,
-        query: QueryConfig,
-        groups: Vec<String>,
         telemetry: Arc<Telemetry>,
         org: Arc<str>,
         clock: Clock,
@@ -218,12 +190,9 @@ impl GenesysClient {
         Ok(GenesysClient {
             http,
             token_url: format!("{}/oauth/token", endpoints.login_url),
-            query_url: format!("{}{}", endpoints.api_url, query.path),
-            integrations_url: format!("{}{}", endpoints.api_url, integrations::PATH),
+            api_url: endpoints.api_url.clone(),
             client_id: endpoints.client_id.clone(),
             client_secret: endpoints.client_secret.clone(),
-            query,
-            groups,
             tokens: TokenCache::default(),
             cooldown: Cooldown::new(),
             retry: retry_backoff(),
@@ -243,9 +212,18 @@ impl GenesysClient {
         self.cooldown.remaining()
     }
 
-    /// The window the query covers.
-    pub fn window(&self) -> Duration {
-        self.query.window
+    /// The API base, without a trailing slash.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
+    /// The organisation, for log lines.
+    pub fn org(&self) -> &Arc<str> {
+        &self.org
     }
 
     /// The requests sent since the last call, in order.
@@ -272,95 +250,21 @@ impl GenesysClient {
             .map(drop)
     }
 
-    /// Runs one full query (every page), giving up at `deadline`.
-    pub async fn query(&self, deadline: Instant) -> Result<QueryResult, QueryError> {
-        let mut body = QueryBody::new(
-            self.clock.now(),
-            self.query.window,
-            &self.groups,
-            self.query.page_size,
-        );
-        let mut rows = Vec::new();
-        let mut seen_tokens = HashSet::new();
-        let mut pages = 0u32;
-        let mut read = 0usize;
-        loop {
-            if pages == self.query.max_pages {
-                return Err(QueryError::Pagination(format!(
-                    "more than {} pages (--query.max-pages)",
-                    self.query.max_pages
-                )));
-            }
-            let (page, bytes) = self.fetch_page(&body, deadline).await?;
-            pages += 1;
-            read += bytes;
-            tracing::debug!(org = %self.org, page = pages, rows = page.rows.len(), bytes, "page received");
-            rows.extend(page.rows);
-            if rows.len() > MAX_QUERY_ROWS {
-                return Err(QueryError::Pagination(format!(
-                    "more than {MAX_QUERY_ROWS} rows in {pages} pages (the query's row budget)"
-                )));
-            }
-            if read > MAX_QUERY_BYTES {
-                return Err(QueryError::Pagination(format!(
-                    "more than {} MiB in {pages} pages (the query's byte budget)",
-                    MAX_QUERY_BYTES >> 20
-                )));
-            }
-            match page.next_page.filter(|n| !n.is_empty()) {
-                None => break,
-                Some(_) => {
-                    let token = page.page_token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                        QueryError::Pagination(format!(
-                            "page {pages} has nextPage but no pageToken"
-                        ))
-                    })?;
-                    if !seen_tokens.insert(token.clone()) {
-                        return Err(QueryError::Pagination(format!(
-                            "page {pages} repeated an earlier pageToken"
-                        )));
-                    }
-                    body.page_token = Some(token);
-                }
-            }
-        }
-        Ok(QueryResult { rows, pages })
-    }
-
-    /// One page and the size of its body.
-    async fn fetch_page(
-        &self,
-        body: &QueryBody,
-        deadline: Instant,
-    ) -> Result<(Page, usize), QueryError> {
-        let answer = self
-            .with_token(Endpoint::Query, deadline, |token| {
-                self.http
-                    .post(&self.query_url)
-                    .bearer_auth(token)
-                    .json(body)
-            })
-            .await?;
-        let page = serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
-            endpoint: Endpoint::Query,
-            message: e.to_string(),
-        })?;
-        Ok((page, answer.body.len()))
-    }
-
     /// A platform API request with the organisation's token: on a 401 (the
     /// token revoked or expired early), one retry with a new token.
-    async fn with_token(
+    pub async fn with_token(
         &self,
         endpoint: Endpoint,
         deadline: Instant,
-        build: impl Fn(&str) -> reqwest::RequestBuilder,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<Answer, QueryError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
             match self
-                .send(endpoint, deadline, || build(token.value.expose()))
+                .send(endpoint, deadline, || {
+                    build(&self.http, token.value.expose())
+                })
                 .await
             {
                 Err(QueryError::Status { status: 401, .. }) if !renewed => {
@@ -377,70 +281,10 @@ impl GenesysClient {
         }
     }
 
-    /// Every EventBridge integration of the organisation, paged by
-    /// `pageNumber` while it is below `pageCount`, giving up at `deadline`.
-    /// Malformed entities are skipped and counted in the result.
-    pub async fn integrations(&self, deadline: Instant) -> Result<IntegrationsResult, QueryError> {
-        let mut result = IntegrationsResult::default();
-        let mut seen = HashSet::new();
-        let mut read = 0usize;
-        for number in 1..=integrations::MAX_PAGES {
-            // Every part is a constant or a number: nothing to escape.
-            let url = format!(
-                "{}?integrationType={}&pageSize={}&pageNumber={number}",
-                self.integrations_url,
-                integrations::EVENTBRIDGE_TYPE,
-                integrations::PAGE_SIZE
-            );
-            let answer = self
-                .with_token(Endpoint::Integrations, deadline, |token| {
-                    self.http.get(&url).bearer_auth(token)
-                })
-                .await?;
-            read += answer.body.len();
-            if read > MAX_QUERY_BYTES {
-                return Err(QueryError::Pagination(format!(
-                    "integrations: more than {} MiB in {number} pages",
-                    MAX_QUERY_BYTES >> 20
-                )));
-            }
-            let page: integrations::Page =
-                serde_json::from_slice(&answer.body).map_err(|e| QueryError::Decode {
-                    endpoint: Endpoint::Integrations,
-                    message: e.to_string(),
-                })?;
-            result.pages = number;
-            if page.page_number.is_some_and(|n| n != number) {
-                // A server that answers another page than asked for would
-                // be read forever.
-                return Err(QueryError::Pagination(format!(
-                    "integrations: asked for page {number}, got page {}",
-                    page.page_number.unwrap_or(0)
-                )));
-            }
-            for raw in page.entities.unwrap_or_default() {
-                match integrations::entity(raw) {
-                    // Paging is by offset: an integration created or deleted
-                    // mid-listing moves another onto two pages. One series
-                    // per id; the repeat is counted with the malformed.
-                    Some(i) if seen.insert(i.id.clone()) => result.integrations.push(i),
-                    _ => result.invalid += 1,
-                }
-            }
-            if number >= page.page_count.unwrap_or(1) {
-                return Ok(result);
-            }
-        }
-        Err(QueryError::Pagination(format!(
-            "integrations: more than {} pages",
-            integrations::MAX_PAGES
-        )))
-    }
-
     async fn fetch_token(&self, deadline: Instant) -> Result<(Secret, Duration), QueryError> {
         let client_secret = self.client_secret.current(&self.org);
         let answer = self
-            .send(Endpoint::Token, deadline, || {
+            .send(Endpoint::TOKEN, deadline, || {
                 self.http
                     .post(&self.token_url)
                     .basic_auth(&self.client_id, Some(client_secret.expose()))
@@ -449,7 +293,7 @@ impl GenesysClient {
             })
             .await?;
         let decode_error = |message: String| QueryError::Decode {
-            endpoint: Endpoint::Token,
+            endpoint: Endpoint::TOKEN,
             message,
         };
         // The error text of serde names the field, never the token's value.
@@ -492,7 +336,7 @@ impl GenesysClient {
             if budget.is_zero() {
                 return Err(QueryError::Timeout { endpoint, budget });
             }
-            if endpoint == Endpoint::Token {
+            if endpoint == Endpoint::TOKEN {
                 self.telemetry.token_requested();
             }
             let started = Instant::now();

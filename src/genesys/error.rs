@@ -5,8 +5,59 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::telemetry::Endpoint;
-pub use crate::telemetry::FailureReason;
+use super::telemetry::Endpoint;
+
+/// The `reason` label of `genesys_eventbridge_query_failures_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureReason {
+    RateLimited,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    Http,
+    Timeout,
+    Connect,
+    Decode,
+    Pagination,
+    /// A bug: the query panicked.
+    Internal,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 10] = [
+        FailureReason::RateLimited,
+        FailureReason::Unauthorized,
+        FailureReason::Forbidden,
+        FailureReason::BadRequest,
+        FailureReason::Http,
+        FailureReason::Timeout,
+        FailureReason::Connect,
+        FailureReason::Decode,
+        FailureReason::Pagination,
+        FailureReason::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::RateLimited => "rate_limited",
+            FailureReason::Unauthorized => "unauthorized",
+            FailureReason::Forbidden => "forbidden",
+            FailureReason::BadRequest => "bad_request",
+            FailureReason::Http => "http",
+            FailureReason::Timeout => "timeout",
+            FailureReason::Connect => "connect",
+            FailureReason::Decode => "decode",
+            FailureReason::Pagination => "pagination",
+            FailureReason::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 fn reason_of_status(status: u16) -> FailureReason {
     match status {
@@ -151,7 +202,7 @@ mod tests {
         assert_eq!(d.code.as_deref(), Some("too.many.requests.retry.after"));
         assert_eq!(d.context_id.as_deref(), Some("abc-123"));
         let err = QueryError::Status {
-            endpoint: Endpoint::Query,
+            endpoint: Endpoint::new(1, "query"),
             status: 429,
             detail: d,
         };
@@ -174,7 +225,7 @@ mod tests {
     fn statuses_map_to_reasons() {
         let reason = |status| {
             QueryError::Status {
-                endpoint: Endpoint::Query,
+                endpoint: Endpoint::new(1, "query"),
                 status,
                 detail: ApiErrorDetail::default(),
             }

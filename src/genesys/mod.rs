@@ -1,18 +1,15 @@
-//! The Genesys Cloud analytics API: authentication, the query and its paging,
-//! rate limits and typed errors.
+//! The Genesys Cloud transport that every collector of an organisation
+//! shares: authentication, retries and backoff, the 429 cooldown, typed
+//! errors, the record of requests and responses, and the client's own series.
 
 pub mod auth;
 pub mod backoff;
 pub mod client;
 pub mod error;
-pub mod integrations;
 pub mod ratelimit;
-pub mod request;
-pub mod response;
+pub mod series;
+pub mod telemetry;
 
-pub use client::{
-    GenesysClient, MAX_BODY_BYTES, MAX_QUERY_BYTES, MAX_QUERY_ROWS, QueryResult, max_attempts,
-};
+pub use client::{Answer, GenesysClient, MAX_BODY_BYTES, MAX_QUERY_BYTES, max_attempts};
 pub use error::{ApiErrorDetail, FailureReason, QueryError};
-pub use response::MAX_PAGE_ROWS;
-pub use response::{Field, RawRow};
+pub use telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};

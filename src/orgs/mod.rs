@@ -1,28 +1,34 @@
-//! The organisations: one pipeline each (token, client, cache, cooldown,
-//! counters, audit transitions), built from their settings and kept across
-//! reloads while their settings stay the same.
+//! The organisations: one cycle each (client, token, cooldown, collectors,
+//! cache), built from their settings and kept across reloads while their
+//! settings stay the same.
 
+pub mod cycle;
 pub mod reload;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use crate::cache::SnapshotCache;
-use crate::clock::Clock;
-use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
-use crate::exposition::OwnSeries;
-use crate::genesys::GenesysClient;
-use crate::genesys::client::{ClientBuildError, http_client, tls_url};
-use crate::pipeline::{Pipeline, PipelineSettings};
-use crate::telemetry::Telemetry;
+use std::time::Duration;
 
-/// One organisation's pipeline and what it has recorded.
+use self::cycle::{CycleTrace, OrgCycle};
+use crate::cache::CycleCache;
+use crate::clock::Clock;
+use crate::collectors;
+use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
+use crate::exposition::{Body, Format, Series, StatePart, render_org};
+use crate::genesys::client::{ClientBuildError, http_client, tls_url};
+use crate::genesys::{GenesysClient, Telemetry};
+use crate::report::Report;
+
+/// One organisation: its cycle and everything that reports on it.
 pub struct Organization {
     pub settings: OrgSettings,
-    pub telemetry: Arc<Telemetry>,
-    pub cache: SnapshotCache<Pipeline>,
-    /// Its per-query series as last encoded.
-    pub own_series: OwnSeries,
+    pub cache: CycleCache<OrgCycle>,
+    /// The collectors and the client, in the order of its answer, its
+    /// debug trace and its landing page.
+    pub reports: Vec<Arc<dyn Report>>,
+    /// Its series that change only with its state, as last encoded.
+    pub state_part: StatePart,
     /// What its times and ages are shown by.
     pub clock: Clock,
 }
@@ -39,31 +45,23 @@ impl Organization {
             (Upstream::Demo, Some(demo)) => demo.clone(),
             (Upstream::Demo, None) => unreachable!("demo settings without the simulator"),
         };
-        let telemetry = Arc::new(Telemetry::new());
         let name: Arc<str> = Arc::from(settings.name.as_str());
-        let client = GenesysClient::new(
+        let telemetry = Arc::new(Telemetry::new());
+        let client = Arc::new(GenesysClient::new(
             &endpoints,
-            settings.query.clone(),
-            settings.groups.iter().map(|g| g.name.clone()).collect(),
             telemetry.clone(),
             name.clone(),
             clock,
-        )?;
-        let pipeline = Pipeline::new(
-            client,
-            PipelineSettings {
-                groups: settings.groups.clone(),
-                defaults: settings.default_thresholds,
-                integrations: settings.integrations,
-                max_stale: settings.cache.max_stale,
-            },
-            telemetry.clone(),
-            name,
-        );
+        )?);
+        let registered = collectors::register(&settings, client.clone(), &name, clock);
+        let collectors = registered.collectors.iter();
+        telemetry
+            .declare_invalid_reasons(collectors.flat_map(|c| c.invalid_reasons().iter().copied()));
+        let cycle = OrgCycle::new(client, registered.collectors, name, clock);
         Ok(Organization {
-            cache: SnapshotCache::new(pipeline, settings.cache.ttl, settings.cache.max_stale),
-            telemetry,
-            own_series: OwnSeries::default(),
+            cache: CycleCache::new(cycle, settings.cache.ttl),
+            reports: registered.reports,
+            state_part: StatePart::default(),
             clock,
             settings,
         })
@@ -72,6 +70,34 @@ impl Organization {
     pub fn name(&self) -> &str {
         &self.settings.name
     }
+
+    /// Its series into `body`, after waiting as a scrape with `budget`
+    /// does (the cache may start a cycle).
+    pub async fn render(&self, budget: Duration, format: Format, body: &mut Body) {
+        self.cache.get(budget).await;
+        let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
+        render_org(format, &self.state_part, &owners, self.clock, body);
+    }
+
+    /// What the debug trace and the landing page show of it.
+    pub fn view(&self) -> OrgView<'_> {
+        OrgView {
+            name: self.name(),
+            cycle: self.cache.source().last_trace(),
+            reports: &self.reports,
+            clock: self.clock,
+        }
+    }
+}
+
+/// One organisation's latest cycle as the debug trace and the landing page
+/// show it: the cycle's own trace, then each report's part in order.
+pub struct OrgView<'a> {
+    pub name: &'a str,
+    /// `None` until a cycle has finished.
+    pub cycle: Option<Arc<CycleTrace>>,
+    pub reports: &'a [Arc<dyn Report>],
+    pub clock: Clock,
 }
 
 #[derive(Default)]

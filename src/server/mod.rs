@@ -6,6 +6,7 @@ mod body;
 mod debug;
 mod landing;
 mod listener;
+pub mod own;
 mod routes;
 
 use std::sync::Arc;
@@ -14,11 +15,11 @@ use std::sync::atomic::AtomicBool;
 pub use body::Chunks;
 pub use listener::{BindError, bind, serve};
 
-use crate::exposition::ExporterPart;
 use crate::orgs::Registry;
 use crate::orgs::reload::LiveConfig;
 use crate::process::ProcessSampler;
 use crate::web::{LiveWebConfig, ServerLimits, WebStats};
+use own::ExporterPart;
 
 pub struct AppState {
     pub registry: Arc<Registry>,

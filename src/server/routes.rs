@@ -10,13 +10,11 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::Ordering;
 
 use super::body::Chunks;
+use super::own::{self, ExporterView};
 use super::{AppState, debug, landing};
 use crate::budget::scrape_budget;
-use crate::cache::Source;
 use crate::config::file::valid_org_name;
-use crate::exposition::{
-    Body, Encoding, ExporterView, Format, ScrapeView, finish, render_exporter, render_org,
-};
+use crate::exposition::{Body, Encoding, Format, finish};
 use crate::orgs::Organization;
 use crate::web::auth::{ClientAddr, Verdict};
 
@@ -224,19 +222,7 @@ fn body_for(req: &Request<Incoming>) -> Body {
 
 /// One organisation's series, from its cache (which may query).
 async fn org_chunks(req: &Request<Incoming>, org: &Organization, format: Format, body: &mut Body) {
-    let snapshot = org.cache.get(budget_of(req, org)).await;
-    let view = ScrapeView {
-        data_age: snapshot.as_ref().map(|s| org.clock.since(s.taken_at)),
-        cooldown: org.cache.source().cooldown(),
-    };
-    render_org(
-        format,
-        &org.own_series,
-        &org.telemetry,
-        view,
-        snapshot.as_deref(),
-        body,
-    );
+    org.render(budget_of(req, org), format, body).await;
 }
 
 fn scrape_response(format: Format, body: Body) -> Response<Chunks> {
@@ -270,7 +256,7 @@ async fn probe(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
     if query.debug {
         let mut body = Body::new(Encoding::Identity);
         org_chunks(req, &org, Format::Text, &mut body).await;
-        let trace = debug::trace(&org, &body.into_chunks());
+        let trace = debug::trace(&org.view(), &body.into_chunks());
         return text(StatusCode::OK, trace);
     }
     let format = format_of(req);
@@ -289,7 +275,7 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
         config: state.config.status(),
         web: state.web_stats.read(),
     };
-    render_exporter(format, &state.exporter_part, view, &mut body);
+    own::render(format, &state.exporter_part, view, &mut body);
     if let Some(org) = state.registry.flags() {
         org_chunks(req, &org, format, &mut body).await;
     }

@@ -5,19 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The thresholds a group is held to.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    pub max_lag: Duration,
-    pub max_processing_latency: Duration,
-}
-
-/// A configured consumer group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupSpec {
-    pub name: String,
-    pub thresholds: Thresholds,
-}
+pub use crate::config::{GroupSpec, Thresholds};
 
 /// One field of a row as it arrived.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -99,11 +87,9 @@ fn field<T>(f: Field<T>, name: &'static str) -> Result<T, InvalidRow> {
     }
 }
 
-/// The longest consumer group or event type name taken, in bytes. Each name
-/// is written into up to ten samples per format, so that an upstream of long
-/// distinct names would otherwise multiply its size in memory; real names
-/// are a few dozen bytes.
-pub const MAX_NAME_BYTES: usize = 256;
+/// The longest consumer group or event type name taken, in bytes: each is
+/// written into up to ten samples per format.
+pub use crate::exposition::MAX_NAME_BYTES;
 
 /// The largest event count taken as real: a million events a second for
 /// thirty years, and still an exact integer in an f64.

@@ -1,11 +1,11 @@
-//! Audit events: logged once per transition of a group's state, not per scrape.
+//! Audit events of the consumer groups: logged once per transition of a
+//! group's state, not per scrape.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::integration::Integration;
+use super::model::{Figures, GroupFigures};
 use crate::logging::short;
-use crate::model::{Figures, GroupFigures};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuditEvent {
@@ -13,11 +13,6 @@ pub enum AuditEvent {
     LagThresholdRecovered(GroupFigures),
     ConsumerGroupMissing(String),
     ConsumerGroupReturned(String),
-    /// From the state before (`None`: not seen before) to `to`.
-    IntegrationStateChanged {
-        from: Option<String>,
-        to: Integration,
-    },
 }
 
 impl AuditEvent {
@@ -27,7 +22,6 @@ impl AuditEvent {
             AuditEvent::LagThresholdRecovered(_) => "LAG_THRESHOLD_RECOVERED",
             AuditEvent::ConsumerGroupMissing(_) => "CONSUMER_GROUP_MISSING",
             AuditEvent::ConsumerGroupReturned(_) => "CONSUMER_GROUP_RETURNED",
-            AuditEvent::IntegrationStateChanged { .. } => "INTEGRATION_STATE_CHANGED",
         }
     }
 
@@ -54,17 +48,6 @@ impl AuditEvent {
             AuditEvent::ConsumerGroupMissing(name) => {
                 tracing::warn!(org, event, consumer_group = %short(name), "configured consumer group returned no rows")
             }
-            AuditEvent::IntegrationStateChanged { from, to } => tracing::warn!(
-                org,
-                event,
-                integration_id = %short(&to.id),
-                name = %short(&to.name),
-                from = from.as_deref().unwrap_or("unseen"),
-                to = to.state.code(),
-                enabled = to.enabled,
-                detail = to.detail.as_deref().unwrap_or(""),
-                "EventBridge integration changed state"
-            ),
             AuditEvent::ConsumerGroupReturned(name) => {
                 tracing::warn!(org, event, consumer_group = %short(name), "consumer group reports rows again")
             }
@@ -78,12 +61,10 @@ struct GroupState {
     missing: bool,
 }
 
-/// The state each group and integration was last seen in.
+/// The state each group was last seen in.
 #[derive(Debug, Default)]
 pub struct Transitions {
     groups: HashMap<Arc<str>, GroupState>,
-    /// Integration id → reported code.
-    integrations: HashMap<String, String>,
 }
 
 impl Transitions {
@@ -113,37 +94,12 @@ impl Transitions {
         self.groups = next;
         events
     }
-
-    /// The events a listing causes: one per integration whose state code
-    /// changed. One first seen in a state other than `ACTIVE` counts as a
-    /// change into it, as a group first seen lagging does.
-    pub fn observe_integrations(&mut self, list: &[Integration]) -> Vec<AuditEvent> {
-        let mut events = Vec::new();
-        let mut next = HashMap::with_capacity(list.len());
-        for i in list {
-            let code = i.state.code().to_string();
-            let before = self.integrations.get(&i.id);
-            let changed = match before {
-                Some(b) => *b != code,
-                None => code != "ACTIVE",
-            };
-            if changed {
-                events.push(AuditEvent::IntegrationStateChanged {
-                    from: before.cloned(),
-                    to: i.clone(),
-                });
-            }
-            next.insert(i.id.clone(), code);
-        }
-        self.integrations = next;
-        events
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Thresholds;
+    use crate::config::Thresholds;
     use std::time::Duration;
 
     fn group(name: &str, exceeded: bool, missing: bool) -> GroupFigures {

@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 
-use crate::integration::{Integration, Reported};
-use crate::model::MAX_NAME_BYTES;
+use super::integration::{Integration, Reported};
+use crate::exposition::MAX_NAME_BYTES;
 
 /// Where the platform lists integrations, and the EventBridge type's id.
 pub const PATH: &str = "/api/v2/integrations";

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::model::MAX_NAME_BYTES;
-pub use crate::model::{Field, RawRow};
+use super::model::MAX_NAME_BYTES;
+pub use super::model::{Field, RawRow};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Rows one page may hold. The API pages at most 1000 rows; a page of many

@@ -1,0 +1,250 @@
+//! The integrations collector: the organisation's Amazon EventBridge
+//! integrations from Genesys Cloud's integrations API, whether each is meant
+//! to run and the state it reports. Its requests (`listing`), decoding
+//! (`decode`, `integration`), audit events (`audit`) and series (`series`).
+
+pub mod audit;
+pub mod decode;
+pub mod integration;
+pub mod listing;
+pub mod series;
+mod view;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use self::integration::Integration;
+use self::listing::IntegrationsResult;
+use super::{Collecting, Collector, Cycle};
+use crate::clock::Clock;
+use crate::config::OrgSettings;
+use crate::exposition::Series;
+use crate::genesys::{Endpoint, QueryError};
+use crate::report::Report;
+
+/// Its endpoint: the `endpoint` label of its requests.
+pub const LISTING: Endpoint = Endpoint::new(2, "integrations");
+
+/// The reason counted for a malformed entity of the listing.
+pub const INVALID_INTEGRATION: &str = "invalid_integration";
+
+/// After a 403 the listing is sent at most this often: the OAuth client
+/// lacks the permission, which an administrator grants rarely.
+pub const FORBIDDEN_RETRY: Duration = Duration::from_secs(3600);
+
+/// The integrations as last listed.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The latest listing succeeded.
+    pub up: bool,
+    /// From the latest successful listing, until it is older than
+    /// `--cache.max-stale`.
+    pub list: Arc<Vec<Integration>>,
+}
+
+/// When the listing may be sent: not within [`FORBIDDEN_RETRY`] of a 403.
+#[derive(Debug, Default)]
+struct Forbidden {
+    until: Option<Instant>,
+}
+
+impl Forbidden {
+    fn allows(&self, now: Instant) -> bool {
+        self.until.is_none_or(|until| now >= until)
+    }
+
+    /// Records a 403; true when it is the first in a row (to be logged).
+    fn refused(&mut self, now: Instant) -> bool {
+        let first = self.until.is_none();
+        self.until = Some(now + FORBIDDEN_RETRY);
+        first
+    }
+
+    fn allowed(&mut self) {
+        self.until = None;
+    }
+}
+
+#[derive(Debug, Default)]
+struct Record {
+    /// Bumped by every change of `seen`.
+    generation: u64,
+    /// `None` before the first listing.
+    seen: Option<Seen>,
+    listed_at: Option<Instant>,
+    forbidden: Forbidden,
+    transitions: audit::Transitions,
+}
+
+pub struct Integrations {
+    org: Arc<str>,
+    /// `--collector.integrations`.
+    enabled: bool,
+    max_stale: Duration,
+    record: Mutex<Record>,
+}
+
+impl Integrations {
+    pub fn new(settings: &OrgSettings, org: Arc<str>) -> Integrations {
+        Integrations {
+            org,
+            enabled: settings.integrations,
+            max_stale: settings.cache.max_stale,
+            record: Mutex::new(Record::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Record> {
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn seen(&self) -> Option<Seen> {
+        self.lock().seen.clone()
+    }
+
+    async fn run(&self, cycle: &Cycle<'_>) {
+        if !self.enabled {
+            return;
+        }
+        // Held back after a 403: the latest request is still that 403.
+        if !self.lock().forbidden.allows(Instant::now()) {
+            return self.not_listed();
+        }
+        match listing::run(cycle.client, cycle.deadline).await {
+            Ok(result) => self.listed(cycle, result),
+            Err(error) => self.failed(&error),
+        }
+    }
+
+    fn listed(&self, cycle: &Cycle<'_>, result: IntegrationsResult) {
+        if result.invalid > 0 {
+            tracing::warn!(org = %self.org, invalid = result.invalid, "skipped malformed integrations");
+            let counts = [(INVALID_INTEGRATION, result.invalid)].into();
+            cycle.client.telemetry().invalid_rows(&counts);
+        }
+        let mut record = self.lock();
+        record.forbidden.allowed();
+        record.listed_at = Some(Instant::now());
+        for event in record.transitions.observe(&result.integrations) {
+            event.log(&self.org);
+        }
+        record.generation += 1;
+        record.seen = Some(Seen {
+            up: true,
+            list: Arc::new(result.integrations),
+        });
+    }
+
+    fn failed(&self, error: &QueryError) {
+        match error {
+            QueryError::Status {
+                status: 403,
+                detail,
+                ..
+            } => {
+                if self.lock().forbidden.refused(Instant::now()) {
+                    tracing::warn!(
+                        org = %self.org,
+                        status = 403,
+                        code = detail.code.as_deref(),
+                        message = detail.message.as_deref(),
+                        correlation_id = detail.correlation_id.as_deref(),
+                        retry_in_seconds = FORBIDDEN_RETRY.as_secs(),
+                        "the OAuth client may not list integrations (it needs the permission integrations:integration:view); asking again in an hour"
+                    );
+                }
+            }
+            error => tracing::warn!(
+                org = %self.org,
+                reason = error.reason().as_str(),
+                error = %error,
+                "integrations listing failed"
+            ),
+        }
+        self.not_listed();
+    }
+
+    /// No listing this cycle: `up` is 0, and the list is kept until it is
+    /// older than max-stale.
+    fn not_listed(&self) {
+        let mut record = self.lock();
+        let expired = record
+            .listed_at
+            .is_none_or(|at| at.elapsed() > self.max_stale);
+        let list = match (&record.seen, expired) {
+            (Some(seen), false) => seen.list.clone(),
+            _ => Arc::default(),
+        };
+        record.generation += 1;
+        record.seen = Some(Seen { up: false, list });
+    }
+}
+
+impl Collector for Integrations {
+    fn invalid_reasons(&self) -> &'static [&'static str] {
+        &[INVALID_INTEGRATION]
+    }
+
+    fn collect<'a>(&'a self, cycle: &'a Cycle<'a>) -> Collecting<'a> {
+        Box::pin(self.run(cycle))
+    }
+
+    /// Without a token nothing was sent; the analytics query's failure says why.
+    fn no_token(&self, _cycle: &Cycle<'_>, _error: &QueryError) {
+        if self.enabled {
+            self.not_listed();
+        }
+    }
+}
+
+impl Series for Integrations {
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn state(&self) -> Option<Box<dyn prometheus_client::collector::Collector>> {
+        let seen = self.seen()?;
+        Some(Box::new(series::State(seen)))
+    }
+}
+
+impl Report for Integrations {
+    fn trace(&self, out: &mut String) {
+        view::trace(out, self.seen().as_ref(), self.enabled);
+    }
+
+    fn status(&self, html: &mut String, _clock: Clock) {
+        if let Some(seen) = self.seen() {
+            view::status(html, &seen);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_403_the_listing_waits_an_hour() {
+        let mut gate = Forbidden::default();
+        assert!(gate.allows(Instant::now()));
+        assert!(gate.refused(Instant::now()), "the first 403 is logged");
+        tokio::time::advance(Duration::from_secs(3599)).await;
+        assert!(!gate.allows(Instant::now()));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(gate.allows(Instant::now()), "asked again after an hour");
+        assert!(
+            !gate.refused(Instant::now()),
+            "a 403 again is not logged again"
+        );
+        assert!(!gate.allows(Instant::now()));
+        gate.allowed();
+        assert!(gate.allows(Instant::now()));
+        assert!(
+            gate.refused(Instant::now()),
+            "after a success, a 403 is news again"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! One module per upstream signal: a collector owns everything about its
+//! signal (its requests and paging, decoding and invalid-row reasons, its
+//! state between cycles and audit events, its metric declarations and
+//! series, its section of the debug trace and its landing-page facts). An
+//! organisation's cycle runs its collectors side by side on the shared
+//! Genesys client; see `docs/architecture.md`.
+//!
+//! A collector imports no other collector.
+
+pub mod analytics;
+pub mod integrations;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::config::OrgSettings;
+use crate::genesys::{GenesysClient, QueryError};
+use crate::report::Report;
+
+/// A collector's work of one cycle.
+pub type Collecting<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// What the collectors of one cycle share: the client (with its token
+/// already fetched), the cycle's start and its deadline.
+pub struct Cycle<'a> {
+    pub client: &'a GenesysClient,
+    pub started: Instant,
+    pub deadline: Instant,
+}
+
+pub trait Collector: Report {
+    /// The reasons it counts invalid rows by, exported from the start at 0.
+    fn invalid_reasons(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Sends its requests of one cycle, giving up at the cycle's deadline,
+    /// and keeps what they yield; records and logs its failures.
+    fn collect<'a>(&'a self, cycle: &'a Cycle<'a>) -> Collecting<'a>;
+
+    /// The cycle got no token, so nothing was sent: `error` says why.
+    fn no_token(&self, cycle: &Cycle<'_>, error: &QueryError);
+
+    /// The cycle panicked (a bug); the next scrape starts another.
+    fn panicked(&self, _message: &str) {}
+}
+
+/// An organisation's collectors, and everything that reports on it in the
+/// order of its answer, its debug trace and its landing page.
+#[derive(Default)]
+pub struct Registered {
+    pub collectors: Vec<Arc<dyn Collector>>,
+    pub reports: Vec<Arc<dyn Report>>,
+}
+
+impl Registered {
+    fn add(&mut self, collector: impl Collector + 'static) {
+        let collector = Arc::new(collector);
+        self.collectors.push(collector.clone());
+        self.reports.push(collector);
+    }
+}
+
+/// The registration list: the collectors of an organisation with `settings`,
+/// one line each, around the Genesys client's own report.
+pub fn register(
+    settings: &OrgSettings,
+    client: Arc<GenesysClient>,
+    org: &Arc<str>,
+    clock: Clock,
+) -> Registered {
+    let mut registered = Registered::default();
+    registered.add(analytics::Analytics::new(settings, org.clone(), clock));
+    // The client's series (requests, token, rate limits) and its cooldown
+    // come after the analytics query's, as they always have.
+    registered.reports.push(client);
+    registered.add(integrations::Integrations::new(settings, org.clone()));
+    registered
+}

@@ -1,0 +1,114 @@
+//! An organisation's cycle: the token, then its collectors side by side on
+//! the shared client, inside one budget and one single flight (the cache's).
+//! It knows the collectors only through the registration list.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::cache::Source;
+use crate::clock::Clock;
+use crate::collectors::{Collector, Cycle as Shared};
+use crate::genesys::{FailureReason, GenesysClient, TracedRequest};
+
+/// What `/probe?debug=true` shows of the latest cycle besides what each
+/// collector shows of its own part.
+#[derive(Debug, Clone)]
+pub struct CycleTrace {
+    pub finished_at: SystemTime,
+    pub duration: Duration,
+    pub requests: Vec<TracedRequest>,
+}
+
+pub struct OrgCycle {
+    client: Arc<GenesysClient>,
+    collectors: Vec<Arc<dyn Collector>>,
+    org: Arc<str>,
+    clock: Clock,
+    last_trace: Mutex<Option<Arc<CycleTrace>>>,
+}
+
+impl OrgCycle {
+    pub fn new(
+        client: Arc<GenesysClient>,
+        collectors: Vec<Arc<dyn Collector>>,
+        org: Arc<str>,
+        clock: Clock,
+    ) -> OrgCycle {
+        OrgCycle {
+            client,
+            collectors,
+            org,
+            clock,
+            last_trace: Mutex::new(None),
+        }
+    }
+
+    pub fn client(&self) -> &GenesysClient {
+        &self.client
+    }
+
+    /// The trace of the latest cycle, once one has finished.
+    pub fn last_trace(&self) -> Option<Arc<CycleTrace>> {
+        self.last_trace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The cycle's requests by endpoint, each endpoint's in the order sent:
+    /// the collectors run side by side, and the order in which their
+    /// answers came back says nothing.
+    fn keep_trace(&self, duration: Duration) {
+        let mut requests = self.client.take_trace();
+        requests.sort_by_key(|r| r.endpoint);
+        let trace = CycleTrace {
+            finished_at: self.clock.now(),
+            duration,
+            requests,
+        };
+        *self.last_trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(trace));
+    }
+}
+
+impl Source for OrgCycle {
+    async fn fetch(&self, deadline: Instant) {
+        let cycle = Shared {
+            client: &self.client,
+            started: Instant::now(),
+            deadline,
+        };
+        // The token first, so that the collectors' requests share it and a
+        // token endpoint that fails is asked once per cycle.
+        match self.client.ensure_token(deadline).await {
+            Ok(()) => {
+                let runs = self.collectors.iter().map(|c| c.collect(&cycle));
+                futures_util::future::join_all(runs).await;
+            }
+            Err(error) => {
+                for c in &self.collectors {
+                    c.no_token(&cycle, &error);
+                }
+            }
+        }
+        self.keep_trace(self.clock.since(cycle.started));
+    }
+
+    fn cooldown(&self) -> Option<Duration> {
+        self.client.cooldown_remaining()
+    }
+
+    fn panicked(&self, message: &str) {
+        tracing::error!(
+            org = %self.org,
+            reason = FailureReason::Internal.as_str(),
+            panic = message,
+            "the query panicked (a bug: please report it); the next scrape queries again"
+        );
+        for c in &self.collectors {
+            c.panicked(message);
+        }
+        self.keep_trace(Duration::ZERO);
+    }
+}

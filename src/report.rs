@@ -1,0 +1,34 @@
+//! What each owner of an organisation's series (a collector, the Genesys
+//! client) shows besides its series: its section of the debug trace and its
+//! facts on the landing page. The server writes both from the organisation's
+//! owners in order, so that each owner's facts stay in its own module.
+
+use crate::clock::Clock;
+use crate::exposition::Series;
+
+pub trait Report: Series {
+    /// Its section of `/probe?debug=true`, plain text.
+    fn trace(&self, _out: &mut String) {}
+
+    /// How its latest requests went, as HTML paragraphs of the landing page.
+    fn status(&self, _html: &mut String, _clock: Clock) {}
+
+    /// What its data says, as HTML paragraphs after every owner's status.
+    fn findings(&self, _html: &mut String, _clock: Clock) {}
+}
+
+/// `s` as HTML text, safe in elements and quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
