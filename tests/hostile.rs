@@ -12,6 +12,8 @@
 //! `<target dir>/hostile`) for `scripts/reliability-report`, which renders
 //! them into `docs/reliability.md`.
 
+mod common;
+
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -23,6 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::tools;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -83,33 +86,23 @@ fn median(samples: &mut [Duration]) -> Duration {
 fn pki() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
+        let openssl = tools::program("openssl")?;
         let dir = tempfile::Builder::new()
             .prefix("hostile-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap()
             .keep();
-        let openssl = |args: &[&str]| -> Option<()> {
-            match Command::new("openssl")
+        let openssl = |args: &[&str]| {
+            let out = Command::new(&openssl)
                 .args(args)
                 .current_dir(&dir)
                 .output()
-            {
-                Ok(out) => {
-                    assert!(
-                        out.status.success(),
-                        "openssl {args:?}: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    Some(())
-                }
-                Err(e) => {
-                    assert!(
-                        std::env::var_os("CI").is_none(),
-                        "openssl is required in CI: {e}"
-                    );
-                    None
-                }
-            }
+                .expect("openssl runs");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         let ec = [
             "-newkey",
@@ -130,11 +123,11 @@ fn pki() -> Option<&'static Path> {
             "-addext",
             "keyUsage=critical,keyCertSign",
         ]);
-        openssl(&ca)?;
+        openssl(&ca);
         let mut req = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
         req.extend(ec);
         req.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&req)?;
+        openssl(&req);
         std::fs::write(
             dir.join("server.ext"),
             "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
@@ -157,7 +150,7 @@ fn pki() -> Option<&'static Path> {
             "server.ext",
             "-out",
             "server.crt",
-        ])?;
+        ]);
         Some(dir)
     })
     .as_deref()

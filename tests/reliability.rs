@@ -1405,25 +1405,6 @@ async fn memory_under_faults() -> Row {
     }
 }
 
-/// libfaketime moves the wall clock of one process (no root needed); the
-/// monotonic clock is left alone.
-fn libfaketime() -> Option<PathBuf> {
-    // Debian installs it under /usr/lib/<multiarch triplet>/faketime.
-    let multiarch = std::fs::read_dir("/usr/lib")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path().join("faketime/libfaketime.so.1"));
-    [
-        "/usr/lib/faketime/libfaketime.so.1",
-        "/usr/local/lib/faketime/libfaketime.so.1",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .chain(multiarch)
-    .find(|p| p.exists())
-}
-
 /// The `dateTo` of the latest query, against this process' wall clock.
 fn date_to_offset(sim: &Simulator) -> f64 {
     let request = sim
@@ -1443,7 +1424,7 @@ fn date_to_offset(sim: &Simulator) -> f64 {
 }
 
 async fn wall_clock_jumps() -> Row {
-    let Some(lib) = libfaketime() else {
+    let Some(lib) = common::tools::libfaketime() else {
         return Row::skipped("libfaketime is not installed (scripts/test installs it)");
     };
     let dir = reliability_dir();

@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,22 +17,6 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");
-
-/// Runs a tool the test cannot do without. In CI it must exist (the test
-/// command installs it); elsewhere its absence skips the test, loudly.
-fn tool(program: &str, args: &[&str], dir: &Path) -> Option<Output> {
-    match Command::new(program).args(args).current_dir(dir).output() {
-        Ok(out) => Some(out),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{program} is required in CI: {e}"
-            );
-            eprintln!("SKIPPED: {program} not available ({e}); run ./scripts/test to install it");
-            None
-        }
-    }
-}
 
 const OPENSSL_CONFIG: &str = "\
 [req]
@@ -61,6 +45,7 @@ extendedKeyUsage = clientAuth
 fn pki() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
+        let openssl = tools::program("openssl")?;
         // Inside the target folder (cargo clean removes it), one per run so
         // that runs side by side do not share certificates.
         let dir = tempfile::Builder::new()
@@ -69,14 +54,17 @@ fn pki() -> Option<&'static Path> {
             .unwrap()
             .keep();
         std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).unwrap();
-        let openssl = |args: &[&str]| -> Option<()> {
-            let out = tool("openssl", args, &dir)?;
+        let run = |args: &[&str]| {
+            let out = Command::new(&openssl)
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl runs");
             assert!(
                 out.status.success(),
                 "openssl {args:?}: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            Some(())
         };
         let key = [
             "-newkey",
@@ -101,7 +89,7 @@ fn pki() -> Option<&'static Path> {
             ];
             args.extend(key);
             args.extend(["-keyout", &k, "-out", &c, "-days", "2", "-subj", &s]);
-            openssl(&args)?;
+            run(&args);
         }
         for (name, ca, ext) in [
             ("server", "ca", "server"),
@@ -119,9 +107,9 @@ fn pki() -> Option<&'static Path> {
             let mut args = vec!["req", "-new", "-config", "openssl.cnf"];
             args.extend(key);
             args.extend(["-keyout", &k, "-out", &r, "-subj", &subject]);
-            openssl(&args)?;
+            run(&args);
             let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
-            openssl(&[
+            run(&[
                 "x509",
                 "-req",
                 "-in",
@@ -140,7 +128,7 @@ fn pki() -> Option<&'static Path> {
                 ext,
                 "-out",
                 &c,
-            ])?;
+            ]);
         }
         Some(dir)
     })
@@ -184,13 +172,17 @@ async fn curl(pki: &Path, url: String, args: &[&str]) -> Option<Answer> {
     argv.push(body_file.clone());
     argv.extend(args.iter().map(|s| s.to_string()));
     argv.push(url);
+    let curl = tools::program("curl")?;
     let dir = pki.to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        tool("curl", &argv, &dir)
+        Command::new(curl)
+            .args(argv)
+            .current_dir(dir)
+            .output()
+            .expect("curl runs")
     })
     .await
-    .unwrap()?;
+    .unwrap();
     let head = String::from_utf8_lossy(&out.stdout).into_owned();
     let status = head
         .lines()

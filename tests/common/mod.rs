@@ -1,6 +1,9 @@
 //! Shared test harness: a simulated Genesys Cloud and an exporter pointed at
-//! it, both on loopback, and helpers to scrape and read samples.
+//! it, both on loopback, and helpers to scrape and read samples; the
+//! outside tools some tests need ([`tools`]).
 #![allow(dead_code)]
+
+pub mod tools;
 
 use std::net::SocketAddr;
 use std::time::Duration;
