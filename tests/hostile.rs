@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::tools;
+use common::pki::{TLS, pki};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -79,84 +79,7 @@ fn median(samples: &mut [Duration]) -> Duration {
 }
 
 // ---------------------------------------------------------------------------
-// Certificates (openssl, as tests/webconfig.rs makes them).
-
-/// A server certificate for 127.0.0.1 and its CA, made once; `None` when
-/// openssl is missing outside CI.
-fn pki() -> Option<&'static Path> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let openssl = tools::program("openssl")?;
-        let dir = tempfile::Builder::new()
-            .prefix("hostile-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        let openssl = |args: &[&str]| {
-            let out = Command::new(&openssl)
-                .args(args)
-                .current_dir(&dir)
-                .output()
-                .expect("openssl runs");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509", "-subj", "/CN=hostile-ca", "-days", "2"];
-        ca.extend(ec);
-        ca.extend([
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ]);
-        openssl(&ca);
-        let mut req = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
-        req.extend(ec);
-        req.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&req);
-        std::fs::write(
-            dir.join("server.ext"),
-            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "3",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.crt",
-        ]);
-        Some(dir)
-    })
-    .as_deref()
-}
-
-const TLS: &str = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+// Certificates: those of tests/common/pki.rs.
 
 /// Writes a web configuration next to the certificates.
 fn web_config(name: &str, yaml: &str) -> Option<PathBuf> {

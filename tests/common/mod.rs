@@ -1,8 +1,10 @@
 //! Shared test harness: a simulated Genesys Cloud and an exporter pointed at
 //! it, both on loopback, and helpers to scrape and read samples; the
-//! outside tools some tests need ([`tools`]).
+//! certificates of the TLS tests ([`pki`]) and the outside tools some tests
+//! need ([`tools`]).
 #![allow(dead_code)]
 
+pub mod pki;
 pub mod tools;
 
 use std::net::SocketAddr;
