@@ -6,23 +6,25 @@
 //! to 127.0.0.2 and up, the Prometheus-like scraper to 127.0.0.1 (Linux
 //! routes all of 127/8 to the loopback interface).
 //!
-//! Like `tests/reliability.rs`, this test has its own `main`; it runs its
-//! cases in stages, the cases of a stage at once (see `CASES`); arguments that do not start with `-` select cases by substring of
-//! their id. Each case records one JSON row under `$HOSTILE_DIR` (default
-//! `<target dir>/hostile`) for `scripts/reliability-report`, which renders
-//! them into `docs/reliability.md`.
+//! Like `tests/reliability.rs`, this test runs on the runner of
+//! `tests/common/runner.rs`, in stages (see `CASES`). Each case records one
+//! JSON row under `$HOSTILE_DIR` (default `<target dir>/hostile`) for
+//! `scripts/reliability-report`, which renders them into
+//! `docs/reliability.md`.
 
-use std::future::Future;
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::pki::{TLS, pki};
+use common::runner::{self, ALL, Case, CaseFuture, Outcome, Outcome::*, Rows, Suite};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -49,20 +51,18 @@ const SCRAPE_BOUND: Duration = Duration::from_secs(1);
 /// One line of the hostile-clients table in `docs/reliability.md`: `bound`
 /// and `seen` are asserted and must match the page exactly; `measured`
 /// varies from run to run within the bound.
-#[derive(Default)]
 struct Row {
     measured: String,
     bound: String,
     seen: String,
-    skipped: Option<String>,
 }
 
-impl Row {
-    fn skipped(why: impl Into<String>) -> Row {
-        Row {
-            skipped: Some(why.into()),
-            ..Row::default()
-        }
+impl runner::Row for Row {
+    fn summary(&self) -> String {
+        self.measured.clone()
+    }
+    fn fields(&self) -> Value {
+        json!({"measured": self.measured, "bound": self.bound, "seen": self.seen})
     }
 }
 
@@ -76,94 +76,7 @@ fn median(samples: &mut [Duration]) -> Duration {
 }
 
 // ---------------------------------------------------------------------------
-// Certificates (openssl, as tests/webconfig.rs makes them).
-
-/// A server certificate for 127.0.0.1 and its CA, made once; `None` when
-/// openssl is missing outside CI.
-fn pki() -> Option<&'static Path> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("hostile-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        let openssl = |args: &[&str]| -> Option<()> {
-            match Command::new("openssl")
-                .args(args)
-                .current_dir(&dir)
-                .output()
-            {
-                Ok(out) => {
-                    assert!(
-                        out.status.success(),
-                        "openssl {args:?}: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    Some(())
-                }
-                Err(e) => {
-                    assert!(
-                        std::env::var_os("CI").is_none(),
-                        "openssl is required in CI: {e}"
-                    );
-                    None
-                }
-            }
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509", "-subj", "/CN=hostile-ca", "-days", "2"];
-        ca.extend(ec);
-        ca.extend([
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ]);
-        openssl(&ca)?;
-        let mut req = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
-        req.extend(ec);
-        req.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&req)?;
-        std::fs::write(
-            dir.join("server.ext"),
-            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "3",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.crt",
-        ])?;
-        Some(dir)
-    })
-    .as_deref()
-}
-
-const TLS: &str = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+// Certificates: those of tests/common/pki.rs.
 
 /// Writes a web configuration next to the certificates.
 fn web_config(name: &str, yaml: &str) -> Option<PathBuf> {
@@ -342,12 +255,12 @@ fn attacker(n: usize) -> IpAddr {
 /// each sending the start of a request (plain) or a TLS record header
 /// (TLS) and nothing more, reopened as soon as the exporter closes it,
 /// for `HOG_TIME`; meanwhile a scrape from 127.0.0.1 every second.
-async fn hog(addresses: usize, tls: bool) -> Row {
+async fn hog(addresses: usize, tls: bool) -> Outcome<Row> {
     let args: Vec<String> = match tls {
         false => vec![],
         true => match web_config(&format!("hog-{addresses}.yml"), TLS) {
             Some(path) => vec!["--web.config.file".into(), path.display().to_string()],
-            None => return Row::skipped("openssl not available"),
+            None => return Skipped("openssl not available".into()),
         },
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -440,7 +353,7 @@ async fn hog(addresses: usize, tls: bool) -> Row {
         assert!(evicted > 0.0, "no connection was evicted");
         "`connections_dropped_total{reason=\"evicted\"}` rises"
     };
-    Row {
+    Ran(Row {
         measured: format!(
             "{scrapes} scrapes: slowest {}, median {}; {tried} hog connections tried, {limit} refused at the address limit, {evicted} evicted",
             ms(slowest),
@@ -452,20 +365,19 @@ async fn hog(addresses: usize, tls: bool) -> Row {
             HOG_TIME.as_secs()
         ),
         seen: seen.into(),
-        ..Row::default()
-    }
+    })
 }
 
-async fn hog_one_plain() -> Row {
+async fn hog_one_plain() -> Outcome<Row> {
     hog(1, false).await
 }
-async fn hog_eight_plain() -> Row {
+async fn hog_eight_plain() -> Outcome<Row> {
     hog(8, false).await
 }
-async fn hog_one_tls() -> Row {
+async fn hog_one_tls() -> Outcome<Row> {
     hog(1, true).await
 }
-async fn hog_eight_tls() -> Row {
+async fn hog_eight_tls() -> Outcome<Row> {
     hog(8, true).await
 }
 
@@ -592,7 +504,6 @@ async fn password_flood() -> Row {
             SCRAPE_BOUND.as_secs()
         ),
         seen: "`failed_logins_total` +10, `throttled_logins_total` +140".into(),
-        ..Row::default()
     }
 }
 
@@ -649,7 +560,6 @@ async fn timing() -> Row {
         measured: format!("median, existing user / unknown user: {}", each.join("; ")),
         bound: "medians within 10 % at each cost".into(),
         seen: "nothing: neither is told apart".into(),
-        ..Row::default()
     }
 }
 
@@ -691,9 +601,9 @@ const LOG_FLOOD: usize = 300;
 /// Lines the log may gain: ten per source and a few other lines.
 const LOG_BOUND: usize = 40;
 
-async fn log_flood() -> Row {
+async fn log_flood() -> Outcome<Row> {
     let Some(path) = web_config("logs.yml", TLS) else {
-        return Row::skipped("openssl not available");
+        return Skipped("openssl not available".into());
     };
     let mut exp = Exporter::start(&["--web.config.file", path.to_str().unwrap()]);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -730,7 +640,7 @@ async fn log_flood() -> Row {
         lines[0]
     );
     let dropped = exp.dropped("tls_handshake_error").await;
-    Row {
+    Ran(Row {
         measured: format!(
             "{} lines logged, {sni} of them the SNI warning; {dropped} handshakes failed",
             lines.len()
@@ -738,16 +648,15 @@ async fn log_flood() -> Row {
         bound: format!("at most {LOG_BOUND} lines for {} handshakes", LOG_FLOOD * 2),
         seen: "`log lines suppressed` with the count, once a minute; `tls_handshake_error` rises"
             .into(),
-        ..Row::default()
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------
 // Files without end, and costs no scrape can afford.
 
-async fn files() -> Row {
+async fn files() -> Outcome<Row> {
     let Some(dir) = pki() else {
-        return Row::skipped("openssl not available");
+        return Skipped("openssl not available".into());
     };
     let big = dir.join("big.pem");
     let mut pem = std::fs::read(dir.join("server.crt")).unwrap();
@@ -907,35 +816,24 @@ async fn files() -> Row {
         );
         outcomes.push(what);
     }
-    Row {
+    Ran(Row {
         measured: format!("each refused at start; slowest in {}", ms(slowest)),
         bound: "exit 2 with one line naming the file or flag and the limit (1 MiB, 64 KiB for secrets, cost 14, 32 levels, 31 days, 10 min)"
             .into(),
         seen: format!("refused: {}", outcomes.join(", ")),
-        ..Row::default()
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------
-// The runner.
-
-type CaseFuture = Pin<Box<dyn Future<Output = Row> + Send>>;
-
-struct Case {
-    id: &'static str,
-    /// Stages run one after the other, the cases of a stage at once.
-    stage: u8,
-    title: &'static str,
-    run: fn() -> CaseFuture,
-}
+// The cases.
 
 macro_rules! cases {
     ($($id:literal, $stage:literal, $title:literal => $f:ident;)*) => {
-        [$(Case { id: $id, stage: $stage, title: $title, run: || Box::pin($f()) },)*]
+        [$(Case { id: $id, stage: $stage, group: "", title: $title, run: || Box::pin(async { $f().await.into() }) as CaseFuture<Row> },)*]
     };
 }
 
-const CASES: [Case; 8] = cases! {
+static CASES: [Case<Row>; 8] = cases! {
     "timing", 0, "user enumeration by timing: wrong password against unknown user, users at cost 5, 10 and 12" => timing;
     "hog-1", 2, "600 slow connections (partial request line) from one address, held and reopened" => hog_one_plain;
     "hog-8", 2, "600 slow connections (partial request line) from 8 addresses, held and reopened" => hog_eight_plain;
@@ -951,124 +849,15 @@ const CASES: [Case; 8] = cases! {
 // they run a pair at a time, after the password flood, whose 1 s bound on
 // one bcrypt check would otherwise measure the hogs.
 
-fn rows_dir() -> PathBuf {
-    match std::env::var_os("HOSTILE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target dir")
-            .join("hostile"),
-    }
-}
-
-static PANICS: AtomicUsize = AtomicUsize::new(0);
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        for c in &CASES {
-            println!("{}: test", c.id);
-        }
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let selected: Vec<(usize, &Case)> = CASES
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| filters.is_empty() || filters.iter().any(|f| c.id.contains(f.as_str())))
-        .collect();
-    let dir = rows_dir();
-    if filters.is_empty() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    std::fs::create_dir_all(&dir).expect("the rows dir can be made");
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        PANICS.fetch_add(1, Ordering::SeqCst);
-        default_hook(info);
-    }));
-    println!(
-        "\nrunning {} hostile-client cases, in stages",
-        selected.len()
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    runtime.block_on(async {
-        let mut results: Vec<(usize, &Case, Duration, Result<Row, tokio::task::JoinError>)> =
-            Vec::new();
-        let mut stages: Vec<u8> = selected.iter().map(|(_, c)| c.stage).collect();
-        stages.sort();
-        stages.dedup();
-        for stage in stages {
-            let handles: Vec<_> = selected
-                .iter()
-                .filter(|(_, c)| c.stage == stage)
-                .map(|&(order, case)| {
-                    let began = Instant::now();
-                    let run = case.run;
-                    (
-                        order,
-                        case,
-                        tokio::spawn(async move { (run().await, began.elapsed()) }),
-                    )
-                })
-                .collect();
-            for (order, case, handle) in handles {
-                match handle.await {
-                    Ok((row, took)) => results.push((order, case, took, Ok(row))),
-                    Err(e) => results.push((order, case, Duration::ZERO, Err(e))),
-                }
-            }
-        }
-        for (order, case, took, result) in results {
-            match result {
-                Ok(row) if row.skipped.is_some() => {
-                    skipped += 1;
-                    println!("case {} ... skipped: {}", case.id, row.skipped.unwrap());
-                }
-                Ok(row) => {
-                    passed += 1;
-                    println!(
-                        "case {} ... ok in {:.1} s ({})",
-                        case.id,
-                        took.as_secs_f64(),
-                        row.measured
-                    );
-                    let record = json!({
-                        "order": order,
-                        "id": case.id,
-                        "case": case.title,
-                        "measured": row.measured,
-                        "bound": row.bound,
-                        "seen": row.seen,
-                    });
-                    std::fs::write(
-                        dir.join(format!("{}.json", case.id)),
-                        serde_json::to_string_pretty(&record).unwrap() + "\n",
-                    )
-                    .expect("the row is written");
-                }
-                Err(e) => {
-                    failed += 1;
-                    println!("case {} ... FAILED: {e}", case.id);
-                }
-            }
-        }
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    println!(
-        "\nhostile-client cases: {passed} passed; {failed} failed; {skipped} skipped; {:.1} s; rows in {}",
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-    if PANICS.load(Ordering::SeqCst) > failed || failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    runner::main(Suite {
+        name: "hostile-client cases",
+        cases: &CASES,
+        at_once: &[ALL; 4],
+        rows: Rows {
+            env: "HOSTILE_DIR",
+            name: "hostile",
+        },
+        canary: false,
+    })
 }

@@ -5,10 +5,9 @@
 //! requests sent upstream stay within a stated bound, and that the exporter
 //! recovers on its own once upstream heals (measured, and bounded).
 //!
-//! The cases spend most of their time waiting, so they run concurrently and
-//! this test has its own `main` (`harness = false`): the whole run takes about
-//! as long as its longest case. Arguments that do not start with `-` select
-//! cases by substring of their id.
+//! The cases spend most of their time waiting, so they run concurrently on
+//! the runner of `tests/common/runner.rs`, which `tests/hostile.rs` shares:
+//! the whole run takes about as long as its longest case.
 //!
 //! Every case records what it measured as one JSON file under
 //! `$RELIABILITY_DIR` (default `<target dir>/reliability`);
@@ -20,15 +19,13 @@ mod common;
 #[path = "reliability/orgs.rs"]
 mod orgs;
 
-use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::runner::{self, Case, CaseFuture, Outcome, Outcome::*, Rows, Suite, stalled};
 use common::*;
 use genesys_cloud_simulator::{Fault, PagingMode, Simulator};
 use genesys_eventbridge_exporter::budget::query_budget;
@@ -80,7 +77,6 @@ struct Row {
     recovery: Option<Duration>,
     recovery_bound: Option<Duration>,
     slowest: Slowest,
-    skipped: Option<String>,
 }
 
 /// The slowest scrape of a case: its wall time, and that time less the
@@ -91,45 +87,35 @@ struct Slowest {
     wall: Duration,
 }
 
-// ---------------------------------------------------------------------------
-// Time the machine did not give us.
-
-/// Microseconds by which the canary woke late, summed.
-static STALLED_US: AtomicU64 = AtomicU64::new(0);
-const CANARY_TICK: Duration = Duration::from_millis(10);
-/// Lateness below this is the timer's ordinary slack, not a stall.
-const CANARY_SLACK: Duration = Duration::from_millis(5);
-
-/// Sleeps a tick at a time on the runtime that runs the exporters and the
-/// probes, and adds up how late it wakes. On a machine busy with other work
-/// (a parallel build, a benchmark) every task of this runtime is held back
-/// alike; the timing bounds discount that time, so that they check the
-/// exporter and not the machine. A hang still fails: the wall time of every
-/// scrape is bounded too ([`WALL_LIMIT`]).
-async fn canary() {
-    loop {
-        let started = Instant::now();
-        tokio::time::sleep(CANARY_TICK).await;
-        let late = started.elapsed().saturating_sub(CANARY_TICK + CANARY_SLACK);
-        STALLED_US.fetch_add(late.as_micros() as u64, Ordering::Relaxed);
-    }
-}
-
-/// The stall counted so far.
-fn stalled() -> Duration {
-    Duration::from_micros(STALLED_US.load(Ordering::Relaxed))
-}
-
 /// No scrape may take longer than this, stalls or not.
 const WALL_LIMIT: Duration = Duration::from_secs(10);
 
-impl Row {
-    fn skipped(why: impl Into<String>) -> Row {
-        Row {
-            skipped: Some(why.into()),
-            ..Row::default()
-        }
+impl runner::Row for Row {
+    fn summary(&self) -> String {
+        format!(
+            "{}; recovery {}; slowest scrape {}",
+            self.measured,
+            self.recovery.map_or("—".into(), secs),
+            secs(self.slowest.own)
+        )
     }
+    fn fields(&self) -> Value {
+        json!({
+            "measured": self.measured,
+            "bound": self.bound,
+            "served": self.served,
+            "recovery_s": duration_text(self.recovery),
+            "recovery_bound_s": duration_text(self.recovery_bound),
+            "slowest_scrape_s": duration_text(Some(self.slowest.own)),
+            "slowest_scrape_wall_s": duration_text(Some(self.slowest.wall)),
+        })
+    }
+}
+
+fn duration_text(d: Option<Duration>) -> Value {
+    d.map_or(Value::Null, |d| {
+        json!((d.as_secs_f64() * 100.0).round() / 100.0)
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -412,7 +398,6 @@ async fn rate_limited_with_retry_after() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(Duration::from_secs(2)),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -447,7 +432,6 @@ async fn rate_limited_without_retry_after() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(Duration::from_secs(4)),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -478,7 +462,6 @@ async fn rate_limited_longer_than_the_budget() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(Duration::from_secs(3)),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -531,7 +514,6 @@ async fn server_errors(fault: Fault) -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -642,7 +624,6 @@ async fn connection_refused() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -688,7 +669,6 @@ async fn upstream_restarted() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -727,7 +707,6 @@ async fn spends_the_budget(fault: Fault) -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -767,7 +746,6 @@ async fn bad_body(fault: Fault) -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -928,7 +906,6 @@ async fn paging(mode: PagingMode, per_scrape: usize, extra: &[&str], bound: &str
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -985,7 +962,6 @@ async fn over_a_query_budget(pages: Vec<String>, bound: &str) -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -1058,7 +1034,6 @@ async fn token_fault(fault: Fault, per_scrape: usize, bound: &str) -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -1220,7 +1195,6 @@ async fn token_refused_after_renewal() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),
         slowest: p.slowest,
-        ..Row::default()
     }
 }
 
@@ -1404,25 +1378,6 @@ async fn memory_under_faults() -> Row {
     }
 }
 
-/// libfaketime moves the wall clock of one process (no root needed); the
-/// monotonic clock is left alone.
-fn libfaketime() -> Option<PathBuf> {
-    // Debian installs it under /usr/lib/<multiarch triplet>/faketime.
-    let multiarch = std::fs::read_dir("/usr/lib")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path().join("faketime/libfaketime.so.1"));
-    [
-        "/usr/lib/faketime/libfaketime.so.1",
-        "/usr/local/lib/faketime/libfaketime.so.1",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .chain(multiarch)
-    .find(|p| p.exists())
-}
-
 /// The `dateTo` of the latest query, against this process' wall clock.
 fn date_to_offset(sim: &Simulator) -> f64 {
     let request = sim
@@ -1441,11 +1396,11 @@ fn date_to_offset(sim: &Simulator) -> f64 {
     (sent - time::OffsetDateTime::now_utc()).as_seconds_f64()
 }
 
-async fn wall_clock_jumps() -> Row {
-    let Some(lib) = libfaketime() else {
-        return Row::skipped("libfaketime is not installed (scripts/test installs it)");
+async fn wall_clock_jumps() -> Outcome<Row> {
+    let Some(lib) = common::tools::libfaketime() else {
+        return Skipped("libfaketime is not installed (scripts/test installs it)".into());
     };
-    let dir = reliability_dir();
+    let dir = ROWS.dir();
     std::fs::create_dir_all(&dir).unwrap();
     let clock = dir.join(format!("faketime-{}.txt", std::process::id()));
     let set_clock = |offset: &str| std::fs::write(&clock, format!("{offset}\n")).unwrap();
@@ -1532,7 +1487,7 @@ async fn wall_clock_jumps() -> Row {
     assert_eq!(sim.token_requests(), 1);
     proc.assert_healthy();
     let _ = std::fs::remove_file(&clock);
-    Row {
+    Ran(Row {
         measured: format!(
             "{} query, {} token over {held} jumps of −1 h … +2 d",
             sim.query_requests(),
@@ -1542,230 +1497,85 @@ async fn wall_clock_jumps() -> Row {
         served: "cache served through the jumps; no request during the cooldown".into(),
         slowest: p.slowest,
         ..Row::default()
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The runner.
-
-type CaseFuture = Pin<Box<dyn Future<Output = Row> + Send>>;
-
-struct Case {
-    id: &'static str,
-    group: &'static str,
-    title: &'static str,
-    run: fn() -> CaseFuture,
-}
-
-macro_rules! cases {
-    ($($id:literal, $group:literal, $title:literal => $f:path;)*) => {
-        [$(Case { id: $id, group: $group, title: $title, run: || Box::pin($f()) },)*]
-    };
-}
-
-const CASES: [Case; 41] = cases! {
-    "429-retry-after", "Rate limits", "429 storm with `Retry-After: 1`" => rate_limited_with_retry_after;
-    "429-no-retry-after", "Rate limits", "429 storm without `Retry-After`" => rate_limited_without_retry_after;
-    "429-long-retry-after", "Rate limits", "429 with `Retry-After: 4`, longer than the 2.5 s budget" => rate_limited_longer_than_the_budget;
-    "500", "Server errors", "500 storm" => status_500;
-    "502-html", "Server errors", "502 storm with an HTML page" => status_502_html;
-    "503", "Server errors", "503 storm" => status_503;
-    "503-burst", "Server errors", "503 × 2, then healthy" => status_503_absorbed;
-    "refused", "Connections", "connection refused (upstream not up yet)" => connection_refused;
-    "restart", "Connections", "upstream shut down, restarted on the same port" => upstream_restarted;
-    "reset", "Connections", "connection reset mid-body" => reset_mid_body;
-    "hang", "Connections", "accepts and never answers" => never_answers;
-    "slow", "Connections", "answers after 4 s, past the 2.5 s budget" => slower_than_the_budget;
-    "truncated", "Bodies", "truncated JSON" => truncated_json;
-    "html", "Bodies", "HTML page with status 200" => html_page;
-    "wrong-types", "Bodies", "wrong types in the page (`rows` an object, `pageToken` a number)" => wrong_types_in_the_page;
-    "invalid-rows", "Bodies", "wrong types, nulls, missing fields, blank and over-long names and non-objects in rows" => invalid_rows;
-    "nulls", "Bodies", "nulls in the page (`totalCount`, tokens, a row, a field)" => nulls_in_the_page;
-    "rows-null", "Bodies", "`rows: null`" => rows_null;
-    "rows-missing", "Bodies", "no `rows` field" => rows_missing;
-    "body-17mib", "Bodies", "17 MiB body, over the 16 MiB cap" => body_over_the_cap;
-    "page-rows", "Bodies", "one page of 10,001 rows, over the per-page cap" => page_of_too_many_rows;
-    "endless", "Paging", "paging that never ends" => endless_paging;
-    "repeat-token", "Paging", "repeating page token" => repeating_page_token;
-    "next-without-token", "Paging", "`nextPage` without `pageToken`" => next_page_without_token;
-    "query-rows", "Paging", "pages beyond the 100,000-row query budget" => too_many_rows_in_all;
-    "query-bytes", "Paging", "pages beyond the 64 MiB query budget" => too_many_bytes_in_all;
-    "token-401", "Token", "token endpoint 401 `invalid_client`" => token_invalid_client;
-    "token-500", "Token", "token endpoint 500 storm" => token_500;
-    "token-hang", "Token", "token endpoint never answers" => token_never_answers;
-    "token-1s", "Token", "`expires_in` 1 s" => token_lifetime_1s;
-    "token-48h", "Token", "`expires_in` 48 h" => token_lifetime_48h;
-    "token-revoked", "Token", "token revoked mid-run (401 on the query)" => token_revoked;
-    "token-refused-again", "Token", "query 401 again after the renewal" => token_refused_after_renewal;
-    "memory", "Memory", "240 scrapes of oversized, tiny-row and cut bodies (real binary)" => memory_under_faults;
-    "clock", "Clock", "wall clock jumps −1 h and +2 d (real binary, libfaketime)" => wall_clock_jumps;
-    "org-hang", "Organisations", "one organisation accepts and never answers, another probed beside it" => orgs::beside_a_hang;
-    "org-429", "Organisations", "one organisation in a 429 storm (`Retry-After: 1`), another probed beside it" => orgs::beside_a_429_storm;
-    "org-500", "Organisations", "one organisation in a 500 storm, another probed beside it" => orgs::beside_a_500_storm;
-    "org-revoked", "Organisations", "one organisation's client revoked (401 on query and token)" => orgs::beside_a_revoked_client;
-    "reload-200", "Reload", "200 reloads, valid and invalid in turn, under probes" => orgs::reloads_under_probes;
-    "reload-refused", "Reload", "a file that does not load, followed as written, then fixed" => orgs::refused_file_then_fixed;
-};
-
-/// Cases run before the others, each alone: they move and decode bodies of
-/// many MiB, which in a debug build keeps the runtime's workers busy.
-const ALONE: [&str; 5] = [
-    "memory",
-    "query-bytes",
-    "body-17mib",
-    "query-rows",
-    "page-rows",
-];
-
-/// Cases that run at the same time after those.
-const AT_ONCE: usize = 12;
-
-type ResultFuture = Pin<Box<dyn Future<Output = Result<Row, tokio::task::JoinError>> + Send>>;
-
-fn reliability_dir() -> PathBuf {
-    match std::env::var_os("RELIABILITY_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target dir")
-            .join("reliability"),
-    }
-}
-
-fn duration_text(d: Option<Duration>) -> Value {
-    d.map_or(Value::Null, |d| {
-        json!((d.as_secs_f64() * 100.0).round() / 100.0)
     })
 }
 
-static PANICS: AtomicUsize = AtomicUsize::new(0);
+// ---------------------------------------------------------------------------
+// The cases.
+
+macro_rules! cases {
+    ($($id:literal, $stage:expr, $group:literal, $title:literal => $f:path;)*) => {
+        [$(Case { id: $id, stage: $stage, group: $group, title: $title, run: || Box::pin(async { $f().await.into() }) as CaseFuture<Row> },)*]
+    };
+}
+
+/// The stage of the cases that run first, each alone: they move and decode
+/// bodies of many MiB, which in a debug build keeps the runtime's workers
+/// busy, would starve the others' timers, and every case asserts how long
+/// its scrapes take.
+const ALONE: usize = 0;
+/// The stage of the others, which mostly wait, so they run together, but
+/// not all at once: each scrapes every 100 ms, and on two busy cores that
+/// many probes at a time delay each other's answers.
+const TOGETHER: usize = 1;
+/// Cases of [`TOGETHER`] that run at the same time.
+const AT_ONCE: usize = 12;
+
+static CASES: [Case<Row>; 41] = cases! {
+    "429-retry-after", TOGETHER, "Rate limits", "429 storm with `Retry-After: 1`" => rate_limited_with_retry_after;
+    "429-no-retry-after", TOGETHER, "Rate limits", "429 storm without `Retry-After`" => rate_limited_without_retry_after;
+    "429-long-retry-after", TOGETHER, "Rate limits", "429 with `Retry-After: 4`, longer than the 2.5 s budget" => rate_limited_longer_than_the_budget;
+    "500", TOGETHER, "Server errors", "500 storm" => status_500;
+    "502-html", TOGETHER, "Server errors", "502 storm with an HTML page" => status_502_html;
+    "503", TOGETHER, "Server errors", "503 storm" => status_503;
+    "503-burst", TOGETHER, "Server errors", "503 × 2, then healthy" => status_503_absorbed;
+    "refused", TOGETHER, "Connections", "connection refused (upstream not up yet)" => connection_refused;
+    "restart", TOGETHER, "Connections", "upstream shut down, restarted on the same port" => upstream_restarted;
+    "reset", TOGETHER, "Connections", "connection reset mid-body" => reset_mid_body;
+    "hang", TOGETHER, "Connections", "accepts and never answers" => never_answers;
+    "slow", TOGETHER, "Connections", "answers after 4 s, past the 2.5 s budget" => slower_than_the_budget;
+    "truncated", TOGETHER, "Bodies", "truncated JSON" => truncated_json;
+    "html", TOGETHER, "Bodies", "HTML page with status 200" => html_page;
+    "wrong-types", TOGETHER, "Bodies", "wrong types in the page (`rows` an object, `pageToken` a number)" => wrong_types_in_the_page;
+    "invalid-rows", TOGETHER, "Bodies", "wrong types, nulls, missing fields, blank and over-long names and non-objects in rows" => invalid_rows;
+    "nulls", TOGETHER, "Bodies", "nulls in the page (`totalCount`, tokens, a row, a field)" => nulls_in_the_page;
+    "rows-null", TOGETHER, "Bodies", "`rows: null`" => rows_null;
+    "rows-missing", TOGETHER, "Bodies", "no `rows` field" => rows_missing;
+    "body-17mib", ALONE, "Bodies", "17 MiB body, over the 16 MiB cap" => body_over_the_cap;
+    "page-rows", ALONE, "Bodies", "one page of 10,001 rows, over the per-page cap" => page_of_too_many_rows;
+    "endless", TOGETHER, "Paging", "paging that never ends" => endless_paging;
+    "repeat-token", TOGETHER, "Paging", "repeating page token" => repeating_page_token;
+    "next-without-token", TOGETHER, "Paging", "`nextPage` without `pageToken`" => next_page_without_token;
+    "query-rows", ALONE, "Paging", "pages beyond the 100,000-row query budget" => too_many_rows_in_all;
+    "query-bytes", ALONE, "Paging", "pages beyond the 64 MiB query budget" => too_many_bytes_in_all;
+    "token-401", TOGETHER, "Token", "token endpoint 401 `invalid_client`" => token_invalid_client;
+    "token-500", TOGETHER, "Token", "token endpoint 500 storm" => token_500;
+    "token-hang", TOGETHER, "Token", "token endpoint never answers" => token_never_answers;
+    "token-1s", TOGETHER, "Token", "`expires_in` 1 s" => token_lifetime_1s;
+    "token-48h", TOGETHER, "Token", "`expires_in` 48 h" => token_lifetime_48h;
+    "token-revoked", TOGETHER, "Token", "token revoked mid-run (401 on the query)" => token_revoked;
+    "token-refused-again", TOGETHER, "Token", "query 401 again after the renewal" => token_refused_after_renewal;
+    "memory", ALONE, "Memory", "240 scrapes of oversized, tiny-row and cut bodies (real binary)" => memory_under_faults;
+    "clock", TOGETHER, "Clock", "wall clock jumps −1 h and +2 d (real binary, libfaketime)" => wall_clock_jumps;
+    "org-hang", TOGETHER, "Organisations", "one organisation accepts and never answers, another probed beside it" => orgs::beside_a_hang;
+    "org-429", TOGETHER, "Organisations", "one organisation in a 429 storm (`Retry-After: 1`), another probed beside it" => orgs::beside_a_429_storm;
+    "org-500", TOGETHER, "Organisations", "one organisation in a 500 storm, another probed beside it" => orgs::beside_a_500_storm;
+    "org-revoked", TOGETHER, "Organisations", "one organisation's client revoked (401 on query and token)" => orgs::beside_a_revoked_client;
+    "reload-200", TOGETHER, "Reload", "200 reloads, valid and invalid in turn, under probes" => orgs::reloads_under_probes;
+    "reload-refused", TOGETHER, "Reload", "a file that does not load, followed as written, then fixed" => orgs::refused_file_then_fixed;
+};
+
+const ROWS: Rows = Rows {
+    env: "RELIABILITY_DIR",
+    name: "reliability",
+};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let all: Vec<&Case> = CASES.iter().collect();
-    if args.iter().any(|a| a == "--list") {
-        for c in &all {
-            println!("{}: test", c.id);
-        }
-        return ExitCode::SUCCESS;
-    }
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let selected: Vec<(usize, &Case)> = all
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, c)| filters.is_empty() || filters.iter().any(|f| c.id.contains(f.as_str())))
-        .collect();
-    let dir = reliability_dir();
-    if filters.is_empty() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    std::fs::create_dir_all(&dir).expect("the reliability dir can be made");
-
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        PANICS.fetch_add(1, Ordering::SeqCst);
-        default_hook(info);
-    }));
-
-    println!(
-        "\nrunning {} fault cases: the heavy ones alone, then up to {AT_ONCE} at a time",
-        selected.len()
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    runtime.block_on(async {
-        tokio::spawn(canary());
-        // The cases that keep the CPU busy run first, one at a time: on a
-        // small machine they would starve the others' timers, and every
-        // case asserts how long its scrapes take.
-        let (alone, together): (Vec<_>, Vec<_>) =
-            selected.iter().partition(|(_, c)| ALONE.contains(&c.id));
-        let mut handles = Vec::new();
-        for (order, c) in alone {
-            let began = Instant::now();
-            let handle = tokio::spawn((c.run)());
-            let result = handle.await;
-            handles.push((order, c, began, Box::pin(async { result }) as ResultFuture));
-        }
-        // The others mostly wait, so they run together, but not all at
-        // once: each scrapes every 100 ms, and on two busy cores that many
-        // probes at a time delay each other's answers.
-        let slots = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
-        for (order, c) in together {
-            let slots = slots.clone();
-            let handle = tokio::spawn(async move {
-                let _slot = slots.acquire_owned().await.expect("never closed");
-                (c.run)().await
-            });
-            handles.push((order, c, Instant::now(), Box::pin(handle) as ResultFuture));
-        }
-        for (order, case, began, handle) in handles {
-            match handle.await {
-                Ok(row) if row.skipped.is_some() => {
-                    skipped += 1;
-                    println!("case {} ... skipped: {}", case.id, row.skipped.unwrap());
-                }
-                Ok(row) => {
-                    passed += 1;
-                    println!(
-                        "case {} ... ok in {:.1} s ({}; recovery {}; slowest scrape {})",
-                        case.id,
-                        began.elapsed().as_secs_f64(),
-                        row.measured,
-                        row.recovery.map_or("—".into(), secs),
-                        secs(row.slowest.own)
-                    );
-                    let record = json!({
-                        "order": order,
-                        "id": case.id,
-                        "group": case.group,
-                        "case": case.title,
-                        "measured": row.measured,
-                        "bound": row.bound,
-                        "served": row.served,
-                        "recovery_s": duration_text(row.recovery),
-                        "recovery_bound_s": duration_text(row.recovery_bound),
-                        "slowest_scrape_s": duration_text(Some(row.slowest.own)),
-                        "slowest_scrape_wall_s": duration_text(Some(row.slowest.wall)),
-                    });
-                    std::fs::write(
-                        dir.join(format!("{}.json", case.id)),
-                        serde_json::to_string_pretty(&record).unwrap() + "\n",
-                    )
-                    .expect("the row is written");
-                }
-                Err(e) => {
-                    failed += 1;
-                    println!("case {} ... FAILED: {e}", case.id);
-                }
-            }
-        }
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    let panics = PANICS.load(Ordering::SeqCst);
-    println!(
-        "\nfault cases: {passed} passed; {failed} failed; {skipped} skipped; {:.1} s \
-         (the machine stalled this test for {:.1} s); rows in {}",
-        started.elapsed().as_secs_f64(),
-        stalled().as_secs_f64(),
-        dir.display()
-    );
-    if panics > failed {
-        println!(
-            "{} panic(s) outside the cases' own assertions: the exporter panicked",
-            panics - failed
-        );
-        return ExitCode::FAILURE;
-    }
-    if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    runner::main(Suite {
+        name: "fault cases",
+        cases: &CASES,
+        at_once: &[1, AT_ONCE],
+        rows: ROWS,
+        canary: true,
+    })
 }

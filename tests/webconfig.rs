@@ -5,147 +5,18 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::pki::{TLS, pki};
 use common::*;
 use genesys_eventbridge_exporter::config::Config;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");
-
-/// Runs a tool the test cannot do without. In CI it must exist (the test
-/// command installs it); elsewhere its absence skips the test, loudly.
-fn tool(program: &str, args: &[&str], dir: &Path) -> Option<Output> {
-    match Command::new(program).args(args).current_dir(dir).output() {
-        Ok(out) => Some(out),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{program} is required in CI: {e}"
-            );
-            eprintln!("SKIPPED: {program} not available ({e}); run ./scripts/test to install it");
-            None
-        }
-    }
-}
-
-const OPENSSL_CONFIG: &str = "\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-[client]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-";
-
-/// A CA, a server certificate for 127.0.0.1 and a client certificate it
-/// signed, and a client certificate from a CA the server does not trust.
-/// Made once per test binary; `None` when openssl is missing outside CI.
-fn pki() -> Option<&'static Path> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // Inside the target folder (cargo clean removes it), one per run so
-        // that runs side by side do not share certificates.
-        let dir = tempfile::Builder::new()
-            .prefix("webconfig-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep();
-        std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).unwrap();
-        let openssl = |args: &[&str]| -> Option<()> {
-            let out = tool("openssl", args, &dir)?;
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(())
-        };
-        let key = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        for ca in ["ca", "rogue-ca"] {
-            let (k, c, s) = (
-                format!("{ca}.key"),
-                format!("{ca}.crt"),
-                format!("/CN={ca}"),
-            );
-            let mut args = vec![
-                "req",
-                "-x509",
-                "-config",
-                "openssl.cnf",
-                "-extensions",
-                "ca",
-            ];
-            args.extend(key);
-            args.extend(["-keyout", &k, "-out", &c, "-days", "2", "-subj", &s]);
-            openssl(&args)?;
-        }
-        for (name, ca, ext) in [
-            ("server", "ca", "server"),
-            // What a rotation replaces `server` with.
-            ("server-next", "rogue-ca", "server"),
-            ("client", "ca", "client"),
-            ("rogue-client", "rogue-ca", "client"),
-        ] {
-            let (k, r, c) = (
-                format!("{name}.key"),
-                format!("{name}.csr"),
-                format!("{name}.crt"),
-            );
-            let subject = format!("/CN={name}");
-            let mut args = vec!["req", "-new", "-config", "openssl.cnf"];
-            args.extend(key);
-            args.extend(["-keyout", &k, "-out", &r, "-subj", &subject]);
-            openssl(&args)?;
-            let (ca_crt, ca_key) = (format!("{ca}.crt"), format!("{ca}.key"));
-            openssl(&[
-                "x509",
-                "-req",
-                "-in",
-                &r,
-                "-CA",
-                &ca_crt,
-                "-CAkey",
-                &ca_key,
-                "-set_serial",
-                "2",
-                "-days",
-                "2",
-                "-extfile",
-                "openssl.cnf",
-                "-extensions",
-                ext,
-                "-out",
-                &c,
-            ])?;
-        }
-        Some(dir)
-    })
-    .as_deref()
-}
 
 /// Writes a web configuration next to the certificates (so that its
 /// relative paths name them) and starts a demo exporter with it.
@@ -184,13 +55,17 @@ async fn curl(pki: &Path, url: String, args: &[&str]) -> Option<Answer> {
     argv.push(body_file.clone());
     argv.extend(args.iter().map(|s| s.to_string()));
     argv.push(url);
+    let curl = tools::program("curl")?;
     let dir = pki.to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        tool("curl", &argv, &dir)
+        Command::new(curl)
+            .args(argv)
+            .current_dir(dir)
+            .output()
+            .expect("curl runs")
     })
     .await
-    .unwrap()?;
+    .unwrap();
     let head = String::from_utf8_lossy(&out.stdout).into_owned();
     let status = head
         .lines()
@@ -212,8 +87,6 @@ async fn curl(pki: &Path, url: String, args: &[&str]) -> Option<Answer> {
 fn https(exp: &Exporter, path: &str) -> String {
     format!("https://{}{path}", exp.addr)
 }
-
-const TLS: &str = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
 
 #[tokio::test]
 async fn tls_serves_the_configured_certificate_and_plain_http_is_refused() {

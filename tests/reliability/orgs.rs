@@ -6,6 +6,8 @@
 
 use super::*;
 
+use std::sync::atomic::Ordering;
+
 use clap::Parser;
 use genesys_cloud_simulator::SimConfig;
 use genesys_eventbridge_exporter::config::{Cli, Config};
@@ -163,7 +165,6 @@ async fn beside_a_fault(
         recovery: Some(recovery),
         recovery_bound: Some(Duration::from_secs(5)),
         slowest,
-        ..Row::default()
     };
     orgs.faulty.shutdown();
     row
@@ -324,6 +325,5 @@ pub async fn refused_file_then_fixed() -> Row {
         recovery: Some(recovery),
         recovery_bound: Some(Duration::from_secs(5)),
         slowest: healthy.slowest,
-        ..Row::default()
     }
 }
