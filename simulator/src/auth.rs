@@ -85,8 +85,23 @@ pub(crate) struct Client {
     pub(crate) token_lifetime: Duration,
 }
 
+/// `POST /oauth/token`.
+pub(crate) fn answer(call: &super::Call<'_>) -> Response<SimBody> {
+    if call.method != hyper::Method::POST {
+        return super::method_not_allowed(call.method, "POST");
+    }
+    token_endpoint(
+        call.headers,
+        call.body,
+        &call.org.client,
+        call.org.index,
+        &mut call.shared.tokens(),
+        call.shared.clock.now(),
+    )
+}
+
 /// Answers a request to `/oauth/token` (method already checked).
-pub(crate) fn token_endpoint(
+fn token_endpoint(
     headers: &HeaderMap,
     body: &[u8],
     client: &Client,

@@ -2,7 +2,11 @@
 //! (`IntegrationEntityListing`), paged by `pageNumber` and `pageSize`,
 //! filtered by `integrationType` as the platform filters it.
 
+use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+
+use super::response::{SimBody, bad_request, correlation_id, json_response};
+use super::{Call, authorized, method_not_allowed};
 
 /// Where the platform lists integrations.
 pub const INTEGRATIONS_PATH: &str = "/api/v2/integrations";
@@ -167,6 +171,21 @@ pub(crate) fn page(all: &[Value], listing: &Listing) -> Value {
         body["previousUri"] = json!(uri(listing.page_number - 1));
     }
     body
+}
+
+/// A listing: GET, bearer token and rate limit, one page.
+pub(crate) fn answer(call: &Call<'_>) -> Response<SimBody> {
+    if call.method != Method::GET {
+        return method_not_allowed(call.method, "GET");
+    }
+    authorized(call, |state| match parse(call.query) {
+        Err(message) => bad_request(&message),
+        Ok(listing) => json_response(
+            StatusCode::OK,
+            &correlation_id(),
+            &page(&state.integrations, &listing),
+        ),
+    })
 }
 
 #[cfg(test)]

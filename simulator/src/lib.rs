@@ -1,5 +1,8 @@
 //! A simulated Genesys Cloud: the login service's client-credentials token
-//! endpoint and the analytics events query, on one loopback HTTP/1.1 server.
+//! endpoint (`auth`), the analytics events query (`analytics`) and the
+//! integrations listing (`integrations`), on one loopback HTTP/1.1 server;
+//! one module per API it serves, each answering its own requests, and a
+//! route table (`Endpoint::of`) that sends them there.
 //! Like a Genesys Cloud region, one server may host many organisations, each
 //! with its own OAuth client, tokens, rate limits, data and faults
 //! ([`Simulator::add_organization`]).
@@ -16,13 +19,13 @@
 //! The server runs on the tokio runtime that started it, until
 //! [`Simulator::shutdown`] or until the last [`Simulator`] handle is dropped.
 
+mod analytics;
 mod auth;
 mod clock;
 mod data;
 mod faults;
 mod integrations;
 mod paging;
-mod query;
 mod ratelimit;
 mod response;
 
@@ -44,7 +47,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -57,7 +59,7 @@ pub use paging::PagingMode;
 use auth::{TokenStatus, TokenStore};
 use paging::Cursors;
 use ratelimit::RateLimiter;
-use response::{SimBody, api_error, bad_request, correlation_id, json_response, set_header};
+use response::{SimBody, api_error, set_header};
 
 /// Where the login service issues tokens.
 pub const TOKEN_PATH: &str = "/oauth/token";
@@ -138,7 +140,8 @@ impl RecordedRequest {
     }
 }
 
-/// Which endpoint a request is for.
+/// Which endpoint a request is for: one per API the simulator serves, each
+/// answered by its own module (`auth`, `analytics`, `integrations`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
     Token = 0,
@@ -147,11 +150,30 @@ enum Endpoint {
     Other = 3,
 }
 
+/// Endpoints with faults and counters of their own (all but `Other`).
+const ENDPOINTS: usize = 3;
+
+impl Endpoint {
+    /// The route table: which endpoint a path is.
+    fn of(path: &str, query_path: &str) -> Endpoint {
+        match path {
+            TOKEN_PATH => Endpoint::Token,
+            p if p == query_path => Endpoint::Query,
+            INTEGRATIONS_PATH => Endpoint::Integrations,
+            _ => Endpoint::Other,
+        }
+    }
+
+    /// Its slot among the faults and counters.
+    fn slot(self) -> Option<usize> {
+        (self != Endpoint::Other).then_some(self as usize)
+    }
+}
+
 /// Everything of one organisation that changes while the server runs.
 struct State {
-    token_faults: VecDeque<Fault>,
-    query_faults: VecDeque<Fault>,
-    integrations_faults: VecDeque<Fault>,
+    /// Per endpoint, the faults queued for its coming requests.
+    faults: [VecDeque<Fault>; ENDPOINTS],
     integrations: Vec<serde_json::Value>,
     paging: PagingMode,
     rows: RowSource,
@@ -168,9 +190,8 @@ struct Org {
     client: auth::Client,
     rate_limit_per_minute: u32,
     state: Mutex<State>,
-    token_requests: AtomicUsize,
-    query_requests: AtomicUsize,
-    integrations_requests: AtomicUsize,
+    /// Per endpoint, the requests received, faulted ones included.
+    received: [AtomicUsize; ENDPOINTS],
 }
 
 impl Org {
@@ -184,9 +205,7 @@ impl Org {
             },
             rate_limit_per_minute: config.rate_limit_per_minute,
             state: Mutex::new(State {
-                token_faults: VecDeque::new(),
-                query_faults: VecDeque::new(),
-                integrations_faults: VecDeque::new(),
+                faults: Default::default(),
                 integrations: config.integrations,
                 paging: PagingMode::Normal,
                 rows: config.rows,
@@ -195,9 +214,7 @@ impl Org {
                 requests: VecDeque::new(),
                 recording: true,
             }),
-            token_requests: AtomicUsize::new(0),
-            query_requests: AtomicUsize::new(0),
-            integrations_requests: AtomicUsize::new(0),
+            received: Default::default(),
         }
     }
 
@@ -380,27 +397,38 @@ impl Tenant {
         &self.org.client.id
     }
 
+    fn push_fault(&self, endpoint: Endpoint, f: Fault) {
+        if let Some(slot) = endpoint.slot() {
+            self.org.state().faults[slot].push_back(f);
+        }
+    }
+
+    fn received(&self, endpoint: Endpoint) -> usize {
+        endpoint
+            .slot()
+            .map_or(0, |slot| self.org.received[slot].load(Ordering::SeqCst))
+    }
+
     /// Queues a fault for a coming token request; each request takes one.
     pub fn push_token_fault(&self, f: Fault) {
-        self.org.state().token_faults.push_back(f);
+        self.push_fault(Endpoint::Token, f);
     }
 
     /// Queues a fault for a coming query request; each request takes one.
     pub fn push_query_fault(&self, f: Fault) {
-        self.org.state().query_faults.push_back(f);
+        self.push_fault(Endpoint::Query, f);
     }
 
     /// Queues a fault for a coming integrations request; each request takes one.
     pub fn push_integrations_fault(&self, f: Fault) {
-        self.org.state().integrations_faults.push_back(f);
+        self.push_fault(Endpoint::Integrations, f);
     }
 
     /// Drops every queued fault of every endpoint: the upstream heals.
     pub fn clear_faults(&self) {
-        let mut state = self.org.state();
-        state.token_faults.clear();
-        state.query_faults.clear();
-        state.integrations_faults.clear();
+        for faults in &mut self.org.state().faults {
+            faults.clear();
+        }
     }
 
     /// Lists exactly these integrations from now on.
@@ -410,7 +438,7 @@ impl Tenant {
 
     /// Requests received on `/api/v2/integrations`, faulted ones included.
     pub fn integrations_requests(&self) -> usize {
-        self.org.integrations_requests.load(Ordering::SeqCst)
+        self.received(Endpoint::Integrations)
     }
 
     pub fn set_paging(&self, m: PagingMode) {
@@ -435,12 +463,12 @@ impl Tenant {
 
     /// Requests received on `/oauth/token`, faulted ones included.
     pub fn token_requests(&self) -> usize {
-        self.org.token_requests.load(Ordering::SeqCst)
+        self.received(Endpoint::Token)
     }
 
     /// Requests received on the query path, faulted ones included.
     pub fn query_requests(&self) -> usize {
-        self.org.query_requests.load(Ordering::SeqCst)
+        self.received(Endpoint::Query)
     }
 
     /// Every request received, in order (the latest 10,000).
@@ -515,20 +543,77 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, io::Error> {
     let (parts, body) = req.into_parts();
-    let endpoint = match parts.uri.path() {
-        TOKEN_PATH => Endpoint::Token,
-        p if p == shared.query_path => Endpoint::Query,
-        INTEGRATIONS_PATH => Endpoint::Integrations,
-        _ => Endpoint::Other,
-    };
+    let endpoint = Endpoint::of(parts.uri.path(), &shared.query_path);
     let (body, body_error) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => (collected.to_bytes(), None),
         Err(e) => (bytes::Bytes::new(), Some(e)),
     };
     let org = shared.route(endpoint, &parts.headers);
+    let fault = org.received(endpoint, &parts, &body);
+    if let Some(e) = body_error {
+        if e.downcast_ref::<LengthLimitError>().is_some() {
+            return Ok(api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request.entity.too.large",
+                "the request body is too large",
+            ));
+        }
+        // The client went away mid-body; there is no one to answer.
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()));
+    }
+    if let Some(answered) = apply(&shared, fault).await? {
+        return Ok(answered);
+    }
+    let call = Call {
+        shared: &shared,
+        org: &org,
+        method: &parts.method,
+        headers: &parts.headers,
+        body: &body,
+        query: parts.uri.query(),
+    };
+    let mut response = match endpoint {
+        Endpoint::Token => auth::answer(&call),
+        Endpoint::Query => analytics::answer(&call),
+        Endpoint::Integrations => integrations::answer(&call),
+        Endpoint::Other => api_error(
+            StatusCode::NOT_FOUND,
+            "not.found",
+            &format!("no resource at {}", parts.uri.path()),
+        ),
+    };
+    if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
+        set_header(&mut response, response::CORRELATION_ID, id);
+    }
+    tracing::debug!(
+        method = %parts.method,
+        path = %parts.uri.path(),
+        status = response.status().as_u16(),
+        "simulator: answered"
+    );
+    Ok(response)
+}
 
-    let fault = {
-        let mut state = org.state();
+/// A request as an API's module answers it.
+pub(crate) struct Call<'a> {
+    shared: &'a Shared,
+    org: &'a Org,
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    /// The query string, if any.
+    query: Option<&'a str>,
+}
+
+impl Org {
+    /// Records and counts a request, and takes the fault queued for it.
+    fn received(
+        &self,
+        endpoint: Endpoint,
+        parts: &hyper::http::request::Parts,
+        body: &[u8],
+    ) -> Option<Fault> {
+        let mut state = self.state();
         if state.requests.len() >= MAX_RECORDED {
             state.requests.pop_front();
         }
@@ -551,105 +636,49 @@ async fn handle(
             body: body.to_vec(),
         });
         state.requests.extend(record);
-        match endpoint {
-            Endpoint::Token => {
-                org.token_requests.fetch_add(1, Ordering::SeqCst);
-                state.token_faults.pop_front()
-            }
-            Endpoint::Query => {
-                org.query_requests.fetch_add(1, Ordering::SeqCst);
-                state.query_faults.pop_front()
-            }
-            Endpoint::Integrations => {
-                org.integrations_requests.fetch_add(1, Ordering::SeqCst);
-                state.integrations_faults.pop_front()
-            }
-            Endpoint::Other => None,
-        }
-    };
-
-    if let Some(e) = body_error {
-        if e.downcast_ref::<LengthLimitError>().is_some() {
-            return Ok(api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request.entity.too.large",
-                "the request body is too large",
-            ));
-        }
-        // The client went away mid-body; there is no one to answer.
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()));
+        endpoint.slot().and_then(|slot| {
+            self.received[slot].fetch_add(1, Ordering::SeqCst);
+            state.faults[slot].pop_front()
+        })
     }
+}
 
+/// What a queued fault makes of a request: an answer of its own, or none
+/// (after a delay) so that the request is answered as usual.
+async fn apply(shared: &Shared, fault: Option<Fault>) -> io::Result<Option<Response<SimBody>>> {
     match fault {
-        None => {}
+        None => Ok(None),
         Some(Fault::Respond {
             status,
             headers,
             body,
-        }) => return Ok(faults::canned_response(status, &headers, &body)),
-        Some(Fault::ResetMidBody) => return Ok(faults::reset_mid_body()),
+        }) => Ok(Some(faults::canned_response(status, &headers, &body))),
+        Some(Fault::ResetMidBody) => Ok(Some(faults::reset_mid_body())),
         Some(Fault::Delay(delay)) => {
             let mut stop = shared.shutdown.subscribe();
             tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = stopped(&mut stop) => return Err(aborted()),
+                _ = tokio::time::sleep(delay) => Ok(None),
+                _ = stopped(&mut stop) => Err(aborted()),
             }
         }
         Some(Fault::Hang) => {
             let mut stop = shared.shutdown.subscribe();
             stopped(&mut stop).await;
-            return Err(aborted());
+            Err(aborted())
         }
     }
-
-    let response = match endpoint {
-        Endpoint::Token if parts.method != Method::POST => method_not_allowed(&parts.method),
-        Endpoint::Token => auth::token_endpoint(
-            &parts.headers,
-            &body,
-            &org.client,
-            org.index,
-            &mut shared.tokens(),
-            shared.clock.now(),
-        ),
-        Endpoint::Query if parts.method != Method::POST => method_not_allowed(&parts.method),
-        Endpoint::Query => query_endpoint(&shared, &org, &parts.headers, &body),
-        Endpoint::Integrations if parts.method != Method::GET => api_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method.not.allowed",
-            &format!("method {} is not allowed here; use GET", parts.method),
-        ),
-        Endpoint::Integrations => {
-            integrations_endpoint(&shared, &org, &parts.headers, parts.uri.query())
-        }
-        Endpoint::Other => api_error(
-            StatusCode::NOT_FOUND,
-            "not.found",
-            &format!("no resource at {}", parts.uri.path()),
-        ),
-    };
-    let mut response = response;
-    if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
-        set_header(&mut response, response::CORRELATION_ID, id);
-    }
-    tracing::debug!(
-        method = %parts.method,
-        path = %parts.uri.path(),
-        status = response.status().as_u16(),
-        "simulator: answered"
-    );
-    Ok(response)
 }
 
 fn aborted() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionAborted, "simulator shut down")
 }
 
-fn method_not_allowed(method: &Method) -> Response<SimBody> {
+/// 405 for a method other than `allowed`.
+pub(crate) fn method_not_allowed(method: &Method, allowed: &str) -> Response<SimBody> {
     api_error(
         StatusCode::METHOD_NOT_ALLOWED,
         "method.not.allowed",
-        &format!("method {method} is not allowed here; use POST"),
+        &format!("method {method} is not allowed here; use {allowed}"),
     )
 }
 
@@ -667,45 +696,13 @@ pub(crate) fn has_media_type(headers: &HeaderMap, media_type: &str) -> bool {
     }
 }
 
-/// The analytics query: bearer token, rate limit, body, page.
-fn query_endpoint(
-    shared: &Shared,
-    org: &Org,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response<SimBody> {
-    authorized(shared, org, headers, |state| {
-        answer_query(shared, state, headers, body)
-    })
-}
-
-/// The integrations listing: bearer token, rate limit, one page.
-fn integrations_endpoint(
-    shared: &Shared,
-    org: &Org,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Response<SimBody> {
-    authorized(shared, org, headers, |state| {
-        match integrations::parse(query) {
-            Err(message) => bad_request(&message),
-            Ok(listing) => json_response(
-                StatusCode::OK,
-                &correlation_id(),
-                &integrations::page(&state.integrations, &listing),
-            ),
-        }
-    })
-}
-
 /// A platform API request: its bearer token checked and counted against the
 /// token's rate limit (with the `inin-ratelimit-*` headers), then `answer`.
-fn authorized(
-    shared: &Shared,
-    org: &Org,
-    headers: &HeaderMap,
+pub(crate) fn authorized(
+    call: &Call<'_>,
     answer: impl FnOnce(&mut State) -> Response<SimBody>,
 ) -> Response<SimBody> {
+    let (shared, org, headers) = (call.shared, call.org, call.headers);
     let Some(token) = auth::bearer_token(headers) else {
         return api_error(
             StatusCode::UNAUTHORIZED,
@@ -751,64 +748,4 @@ fn authorized(
     };
     rate.apply(&mut response);
     response
-}
-
-/// A query within the rate limit: validate, then one page of rows.
-fn answer_query(
-    shared: &Shared,
-    state: &mut State,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response<SimBody> {
-    if !has_media_type(headers, "application/json") {
-        return api_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported.media.type",
-            "Content-Type must be application/json",
-        );
-    }
-    let query = match query::parse_query(body) {
-        Ok(q) => q,
-        Err(message) => return bad_request(&message),
-    };
-    let fingerprint = query.fingerprint();
-    let offset = match &query.page_token {
-        None => 0,
-        Some(token) => match state.cursors.resolve(token, &fingerprint) {
-            Ok(offset) => offset,
-            Err(message) => return bad_request(&message),
-        },
-    };
-    let rows = data::filter_rows(
-        state.rows.rows(query.from_ms, query.to_ms),
-        query.groups.as_deref(),
-    );
-    let page = state.cursors.page(
-        state.paging,
-        &rows,
-        offset,
-        query.page_size,
-        &fingerprint,
-        &shared.query_path,
-    );
-    let body = json!({
-        "totalCount": page.total,
-        "pageSize": query.page_size,
-        "pageToken": page.page_token,
-        "nextPage": page.next_page,
-        "metrics": query::METRICS,
-        "entity": "event",
-        "interval": query.interval,
-        "dateFrom": query.date_from,
-        "dateTo": query.date_to,
-        "groupings": query::GROUPINGS,
-        "columns": [
-            {"name": "consumerGroup", "type": "string"},
-            {"name": "eventType", "type": "string"},
-            {"name": "eventCount", "type": "number"},
-            {"name": "processingLatency", "type": "number"},
-        ],
-        "rows": page.rows,
-    });
-    json_response(StatusCode::OK, &correlation_id(), &body)
 }

@@ -1,8 +1,13 @@
-//! Strict validation of the analytics query body: the fields, their
-//! formats and the filter syntax the exporter must send.
-//! Every rejection message names the offending field.
+//! The analytics events query (`POST` on the query path): strict validation
+//! of its body (the fields, their formats and the filter syntax the
+//! exporter must send; every rejection message names the offending field),
+//! then one page of the organisation's rows.
 
-use serde_json::{Map, Value};
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::response::{SimBody, api_error, bad_request, correlation_id, json_response};
+use super::{Call, Shared, State, authorized, data, has_media_type, method_not_allowed};
 use time::PrimitiveDateTime;
 use time::macros::format_description;
 
@@ -264,6 +269,76 @@ pub(crate) fn parse_filter(filter: &str) -> Result<Vec<String>, String> {
             return Err(format!("expected \", \" or a final \"]\" at {rest:?}"));
         }
     }
+}
+
+/// A query: POST, bearer token and rate limit, body, one page.
+pub(crate) fn answer(call: &Call<'_>) -> Response<SimBody> {
+    if call.method != Method::POST {
+        return method_not_allowed(call.method, "POST");
+    }
+    authorized(call, |state| {
+        answer_query(call.shared, state, call.headers, call.body)
+    })
+}
+
+/// A query within the rate limit: validate, then one page of rows.
+fn answer_query(
+    shared: &Shared,
+    state: &mut State,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<SimBody> {
+    if !has_media_type(headers, "application/json") {
+        return api_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported.media.type",
+            "Content-Type must be application/json",
+        );
+    }
+    let query = match parse_query(body) {
+        Ok(q) => q,
+        Err(message) => return bad_request(&message),
+    };
+    let fingerprint = query.fingerprint();
+    let offset = match &query.page_token {
+        None => 0,
+        Some(token) => match state.cursors.resolve(token, &fingerprint) {
+            Ok(offset) => offset,
+            Err(message) => return bad_request(&message),
+        },
+    };
+    let rows = data::filter_rows(
+        state.rows.rows(query.from_ms, query.to_ms),
+        query.groups.as_deref(),
+    );
+    let page = state.cursors.page(
+        state.paging,
+        &rows,
+        offset,
+        query.page_size,
+        &fingerprint,
+        &shared.query_path,
+    );
+    let body = json!({
+        "totalCount": page.total,
+        "pageSize": query.page_size,
+        "pageToken": page.page_token,
+        "nextPage": page.next_page,
+        "metrics": METRICS,
+        "entity": "event",
+        "interval": query.interval,
+        "dateFrom": query.date_from,
+        "dateTo": query.date_to,
+        "groupings": GROUPINGS,
+        "columns": [
+            {"name": "consumerGroup", "type": "string"},
+            {"name": "eventType", "type": "string"},
+            {"name": "eventCount", "type": "number"},
+            {"name": "processingLatency", "type": "number"},
+        ],
+        "rows": page.rows,
+    });
+    json_response(StatusCode::OK, &correlation_id(), &body)
 }
 
 #[cfg(test)]
