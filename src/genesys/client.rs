@@ -54,6 +54,12 @@ pub fn max_attempts(budget: Duration) -> u32 {
     }
 }
 
+/// What became of one attempt.
+enum Verdict {
+    Done(Result<Answer, QueryError>),
+    Retry(QueryError),
+}
+
 /// A response that arrived in full.
 pub struct Answer {
     pub status: u16,
@@ -336,73 +342,10 @@ impl GenesysClient {
             if budget.is_zero() {
                 return Err(QueryError::Timeout { endpoint, budget });
             }
-            if endpoint == Endpoint::TOKEN {
-                self.telemetry.token_requested();
-            }
-            let started = Instant::now();
-            let request = build()
-                .timeout(budget)
-                .build()
-                .map_err(|e| QueryError::Transport {
-                    endpoint,
-                    message: error_chain(&e),
-                })?;
-            let method = if request.method() == reqwest::Method::GET {
-                "GET"
-            } else {
-                "POST"
-            };
-            let path = request.url().path().to_string();
-            let executed = self.execute(endpoint, request, budget).await;
-            self.traced(TracedRequest {
-                endpoint,
-                method,
-                path,
-                status: executed.as_ref().ok().map(|a| a.status),
-                duration: self.clock.since(started),
-                correlation_id: executed
-                    .as_ref()
-                    .ok()
-                    .and_then(|a| header_str(&a.headers, "inin-correlation-id"))
-                    .map(str::to_owned),
-                error: executed.as_ref().err().map(|e| e.to_string()),
-            });
-            let retryable = match executed {
-                Ok(answer) => {
-                    self.telemetry.api_response(endpoint, answer.status);
-                    if let Some(headers) = rate_limit_headers(&answer.headers) {
-                        self.telemetry.rate_limit_headers(headers);
-                    }
-                    if answer.status == 429 {
-                        let retry_after = header_str(&answer.headers, RETRY_AFTER.as_str())
-                            .and_then(parse_retry_after);
-                        let wait = self.cooldown.rate_limited(retry_after);
-                        let err = status_error(endpoint, &answer);
-                        tracing::warn!(
-                            org = %self.org,
-                            endpoint = endpoint.as_str(),
-                            cooldown_seconds = wait.as_secs_f64(),
-                            retry_after = retry_after.map(|d| d.as_secs_f64()),
-                            error = %err,
-                            "rate limited; no request will be sent until the cooldown ends"
-                        );
-                        return Err(err);
-                    }
-                    self.cooldown.answered();
-                    if (200..300).contains(&answer.status) {
-                        return Ok(answer);
-                    }
-                    let err = status_error(endpoint, &answer);
-                    if answer.status >= 500 && answer.status != 501 {
-                        err
-                    } else {
-                        return Err(err);
-                    }
-                }
-                // A timeout leaves budget only when it was the connect
-                // timeout (5 s) inside a longer budget: that is retried too.
-                Err(err @ (QueryError::Transport { .. } | QueryError::Timeout { .. })) => err,
-                Err(err) => return Err(err),
+            let executed = self.attempt(endpoint, budget, &build).await?;
+            let retryable = match self.judge(endpoint, executed) {
+                Verdict::Done(result) => return result,
+                Verdict::Retry(error) => error,
             };
             let delay = self.retry.delay(attempt);
             attempt += 1;
@@ -419,6 +362,95 @@ impl GenesysClient {
             );
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// One attempt within `budget`, recorded for the debug trace; the outer
+    /// error only when the request could not even be built.
+    async fn attempt(
+        &self,
+        endpoint: Endpoint,
+        budget: Duration,
+        build: &impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Result<Answer, QueryError>, QueryError> {
+        if endpoint == Endpoint::TOKEN {
+            self.telemetry.token_requested();
+        }
+        let started = Instant::now();
+        let request = build()
+            .timeout(budget)
+            .build()
+            .map_err(|e| QueryError::Transport {
+                endpoint,
+                message: error_chain(&e),
+            })?;
+        let method = if request.method() == reqwest::Method::GET {
+            "GET"
+        } else {
+            "POST"
+        };
+        let path = request.url().path().to_string();
+        let executed = self.execute(endpoint, request, budget).await;
+        self.traced(TracedRequest {
+            endpoint,
+            method,
+            path,
+            status: executed.as_ref().ok().map(|a| a.status),
+            duration: self.clock.since(started),
+            correlation_id: executed
+                .as_ref()
+                .ok()
+                .and_then(|a| header_str(&a.headers, "inin-correlation-id"))
+                .map(str::to_owned),
+            error: executed.as_ref().err().map(|e| e.to_string()),
+        });
+        Ok(executed)
+    }
+
+    /// What an attempt's outcome means: an answer, a failure, or a failure
+    /// worth retrying (5xx, a transport error, a timeout that left budget).
+    fn judge(&self, endpoint: Endpoint, executed: Result<Answer, QueryError>) -> Verdict {
+        let answer = match executed {
+            Ok(answer) => answer,
+            // A timeout leaves budget only when it was the connect
+            // timeout (5 s) inside a longer budget: that is retried too.
+            Err(err @ (QueryError::Transport { .. } | QueryError::Timeout { .. })) => {
+                return Verdict::Retry(err);
+            }
+            Err(err) => return Verdict::Done(Err(err)),
+        };
+        self.telemetry.api_response(endpoint, answer.status);
+        if let Some(headers) = rate_limit_headers(&answer.headers) {
+            self.telemetry.rate_limit_headers(headers);
+        }
+        if answer.status == 429 {
+            return Verdict::Done(Err(self.rate_limited(endpoint, &answer)));
+        }
+        self.cooldown.answered();
+        if (200..300).contains(&answer.status) {
+            return Verdict::Done(Ok(answer));
+        }
+        let err = status_error(endpoint, &answer);
+        match answer.status >= 500 && answer.status != 501 {
+            true => Verdict::Retry(err),
+            false => Verdict::Done(Err(err)),
+        }
+    }
+
+    /// A 429: the cooldown starts, for `Retry-After` when it says how long.
+    fn rate_limited(&self, endpoint: Endpoint, answer: &Answer) -> QueryError {
+        let retry_after =
+            header_str(&answer.headers, RETRY_AFTER.as_str()).and_then(parse_retry_after);
+        let wait = self.cooldown.rate_limited(retry_after);
+        let err = status_error(endpoint, answer);
+        tracing::warn!(
+            org = %self.org,
+            endpoint = endpoint.as_str(),
+            cooldown_seconds = wait.as_secs_f64(),
+            retry_after = retry_after.map(|d| d.as_secs_f64()),
+            error = %err,
+            "rate limited; no request will be sent until the cooldown ends"
+        );
+        err
     }
 
     /// Sends one request and reads its body, refusing bodies over the cap.
