@@ -5,18 +5,18 @@
 
 use std::sync::LazyLock;
 
-use crate::collectors::{analytics, integrations};
 pub use crate::exposition::{Kind, Metric, Scope};
 
-/// Every metric, each owner's in the order it writes them.
+/// Every metric: the collectors', the Genesys client's and the server's own.
 pub static ALL: LazyLock<Vec<Metric>> = LazyLock::new(|| {
-    [
-        analytics::series::ALL,
-        crate::genesys::series::ALL,
-        integrations::series::ALL,
-        crate::server::own::ALL,
-    ]
-    .concat()
+    let owners = [crate::genesys::series::ALL, crate::server::own::ALL];
+    let collectors = crate::collectors::FAMILIES;
+    collectors
+        .iter()
+        .chain(&owners)
+        .flat_map(|f| f.iter())
+        .copied()
+        .collect()
 });
 
 #[cfg(test)]

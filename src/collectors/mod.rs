@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::OrgSettings;
+use crate::exposition::Metric;
 use crate::genesys::{GenesysClient, QueryError};
 use crate::report::Report;
 
@@ -64,6 +65,9 @@ impl Registered {
         self.reports.push(collector);
     }
 }
+
+/// Every collector's metric families, for the catalogue.
+pub const FAMILIES: [&[Metric]; 2] = [analytics::series::ALL, integrations::series::ALL];
 
 /// The registration list: the collectors of an organisation with `settings`,
 /// one line each, around the Genesys client's own report.
