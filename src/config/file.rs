@@ -219,7 +219,7 @@ fn threshold(value: Option<String>) -> Result<Option<Duration>, String> {
 /// A positive duration, when given.
 fn duration(value: Option<String>) -> Result<Option<Duration>, String> {
     value
-        .map(|v| match parse_duration(&v)? {
+        .map(|v| match parse_duration(&v).map_err(|e| e.to_string())? {
             d if d.is_zero() => Err("must be greater than 0".to_string()),
             d => Ok(d),
         })
