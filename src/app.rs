@@ -59,7 +59,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
 /// [`start`], showing times by `clock` (frozen in tests of the output); in
 /// demo mode the simulator's clock is frozen with it.
 pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, AppError> {
-    let simulator = match config.base.demo {
+    let simulator = match config.flags.is_demo() {
         false => None,
         true => {
             let sim_clock = match clock.is_frozen() {
@@ -98,7 +98,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
         Some(path) => Followed::watched(
             ConfigFile {
                 path: path.clone(),
-                base: config.base.clone(),
+                flags: config.flags.clone(),
                 registry: registry.clone(),
             },
             loaded,
