@@ -118,19 +118,6 @@ pub async fn serve(
 ) {
     let (mut acceptors, accepted) = accept_all(listeners, &state);
     let mut listener = Listener::new(state.clone(), accepted);
-    // A JoinSet, so that the task ends with this future however it ends.
-    let mut watcher = JoinSet::new();
-    watcher.spawn(state.web.clone().follow());
-    watcher.spawn(state.config.clone().follow());
-    if let Some(warning) = state
-        .web
-        .current()
-        .auth
-        .as_ref()
-        .and_then(|a| a.cost_warning())
-    {
-        tracing::warn!("{warning}");
-    }
     state.ready.store(true, Ordering::SeqCst);
     tokio::select! {
         () = listener.run() => {}
@@ -138,7 +125,6 @@ pub async fn serve(
     }
     state.ready.store(false, Ordering::SeqCst);
     acceptors.shutdown().await;
-    watcher.abort_all();
     listener.shutdown().await;
 }
 
