@@ -1,12 +1,13 @@
 //! Wires the parts together: simulator (in demo mode), client, pipeline,
-//! cache and server.
+//! cache and server, and the configuration files followed while it serves.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use genesys_cloud_simulator::{SimClock, SimConfig, Simulator};
 
@@ -36,13 +37,17 @@ pub struct Running {
     pub simulator: Option<Simulator>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    /// Following the configuration files: see [`follow_files`].
+    followers: JoinSet<()>,
     sighup: JoinHandle<()>,
 }
 
 impl Running {
     /// Stops accepting, lets requests in flight finish, and returns.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         let _ = self.stop.send(());
+        // Nothing is reloaded while the requests in flight finish.
+        self.followers.abort_all();
         let _ = self.task.await;
         self.sighup.abort();
         if let Some(sim) = self.simulator {
@@ -59,7 +64,7 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
 /// [`start`], showing times by `clock` (frozen in tests of the output); in
 /// demo mode the simulator's clock is frozen with it.
 pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, AppError> {
-    let simulator = match config.base.demo {
+    let simulator = match config.flags.is_demo() {
         false => None,
         true => {
             let sim_clock = match clock.is_frozen() {
@@ -89,6 +94,29 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
     });
     let registry = Arc::new(Registry::new(demo, clock));
     registry.apply(&config.orgs)?;
+    let state = app_state(&config, registry);
+    let (listeners, addresses) = listen(&config).await?;
+    let followers = follow_files(&state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve(listeners, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    // Ends with the server: a stopped exporter reloads nothing and keeps
+    // no organisation alive.
+    let sighup = tokio::spawn(reload_on_sighup(state));
+    Ok(Running {
+        addresses,
+        simulator,
+        stop,
+        task,
+        followers,
+        sighup,
+    })
+}
+
+/// What the server serves from: the organisations, and the configuration
+/// files as followed.
+fn app_state(config: &Config, registry: Arc<Registry>) -> Arc<AppState> {
     let loaded = LoadedConfig::new(
         config.config_file.as_deref(),
         config.file.clone(),
@@ -98,14 +126,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
         Some(path) => Followed::watched(
             ConfigFile {
                 path: path.clone(),
-                base: config.base.clone(),
+                flags: config.flags.clone(),
                 registry: registry.clone(),
             },
             loaded,
         ),
         None => Followed::fixed(loaded),
     });
-    let state = Arc::new(AppState {
+    Arc::new(AppState {
         registry,
         config: live_config,
         telemetry_path: config.telemetry_path.clone(),
@@ -118,8 +146,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
         limits: config.limits,
         web_stats: Default::default(),
         exporter_part: Default::default(),
-    });
+    })
+}
 
+/// Binds every listen address, and says where it listens.
+async fn listen(config: &Config) -> Result<(Vec<TcpListener>, Vec<SocketAddr>), BindError> {
     let mut listeners = Vec::new();
     for address in &config.listen_addresses {
         listeners.extend(server::bind(address).await?);
@@ -137,20 +168,23 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
             "listening"
         );
     }
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listeners, state.clone(), async {
-        let _ = stopped.await;
-    }));
-    // Ends with the server: a stopped exporter reloads nothing and keeps
-    // no organisation alive.
-    let sighup = tokio::spawn(reload_on_sighup(state));
-    Ok(Running {
-        addresses,
-        simulator,
-        stop,
-        task,
-        sighup,
-    })
+    Ok((listeners, addresses))
+}
+
+/// Follows `--web.config.file` and `--config.file`, and the files they
+/// name, while the exporter serves: a change takes effect without a
+/// restart. A JoinSet, so that following ends with the exporter however it
+/// ends, and keeps no organisation alive.
+fn follow_files(state: &AppState) -> JoinSet<()> {
+    // Said at start as each reload of the web configuration says it.
+    let web = state.web.current();
+    if let Some(warning) = web.auth.as_ref().and_then(|a| a.cost_warning()) {
+        tracing::warn!("{warning}");
+    }
+    let mut followers = JoinSet::new();
+    followers.spawn(state.web.clone().follow());
+    followers.spawn(state.config.clone().follow());
+    followers
 }
 
 /// SIGHUP re-reads `--config.file`, as `POST /-/reload` does.

@@ -3,24 +3,37 @@
 
 use std::time::Duration;
 
+/// A duration that does not parse; the text is quoted so that a stray space
+/// or an empty value shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration (use e.g. 500ms, 30s, 5m, 1h)")]
+    Empty,
+    #[error("invalid duration {0:?} (use e.g. 500ms, 30s, 5m, 1h)")]
+    Invalid(String),
+    #[error("duration {0:?} is too large")]
+    TooLarge(String),
+    #[error("duration {0:?} lacks a unit (ms, s, m, h or d)")]
+    NoUnit(String),
+    #[error("duration {text:?} has unknown unit {unit:?}")]
+    UnknownUnit { text: String, unit: String },
+}
+
 /// Parses a duration such as `500ms`, `30s`, `5m`, `1h`, `2d` or `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("empty duration (use e.g. 500ms, 30s, 5m, 1h)".into());
+        return Err(DurationError::Empty);
     }
+    let too_large = || DurationError::TooLarge(text.to_string());
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?} (use e.g. 500ms, 30s, 5m, 1h)"
-            ));
+            return Err(DurationError::Invalid(text.to_string()));
         }
-        let value: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("duration {text:?} is too large"))?;
+        let value: u64 = rest[..digits].parse().map_err(|_| too_large())?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = &rest[..unit_len];
@@ -31,15 +44,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            "" => return Err(format!("duration {text:?} lacks a unit (ms, s, m, h or d)")),
-            other => return Err(format!("duration {text:?} has unknown unit {other:?}")),
+            "" => return Err(DurationError::NoUnit(text.to_string())),
+            other => {
+                return Err(DurationError::UnknownUnit {
+                    text: text.to_string(),
+                    unit: other.to_string(),
+                });
+            }
         };
-        let millis = value
-            .checked_mul(millis_per_unit)
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+        let millis = value.checked_mul(millis_per_unit).ok_or_else(too_large)?;
         total = total
             .checked_add(Duration::from_millis(millis))
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+            .ok_or_else(too_large)?;
     }
     Ok(total)
 }
@@ -106,14 +122,40 @@ mod tests {
 
     #[test]
     fn rejects_bad_forms_with_a_reason() {
-        assert!(parse_duration("").unwrap_err().contains("empty"));
-        assert!(parse_duration("30").unwrap_err().contains("lacks a unit"));
-        assert!(parse_duration("30x").unwrap_err().contains("unknown unit"));
-        assert!(parse_duration("abc").unwrap_err().contains("invalid"));
-        assert!(parse_duration("-5s").unwrap_err().contains("invalid"));
+        assert!(
+            parse_duration("")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            parse_duration("30")
+                .unwrap_err()
+                .to_string()
+                .contains("lacks a unit")
+        );
+        assert!(
+            parse_duration("30x")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit")
+        );
+        assert!(
+            parse_duration("abc")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid")
+        );
+        assert!(
+            parse_duration("-5s")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid")
+        );
         assert!(
             parse_duration("99999999999999999999h")
                 .unwrap_err()
+                .to_string()
                 .contains("too large")
         );
     }

@@ -1,17 +1,18 @@
 //! The YAML configuration file (`--config.file`): consumer groups with
 //! optional per-group thresholds, and `organizations:`, each a probe target
-//! with its own credentials, groups, thresholds, query and cache settings.
-//! Parsed strictly: an unknown key is an error, and every error names the
-//! organisation and the key.
+//! with its own credentials, groups, thresholds, query and cache settings,
+//! read over the flags' settings ([`read`](super::read)). Parsed strictly:
+//! an unknown key is an error, and every error names the organisation and
+//! the key.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use serde::Deserialize;
 
-use super::duration::parse_duration;
-use super::{MAX_THRESHOLD, at_most};
-use crate::web::config::{hide_values, one_line};
+use super::error::{Entry, FileError, OrgError};
+use super::groups::GroupSpec;
+use super::read::{self, RawGroup, yaml_error};
+use super::settings::{FileUpstream, FlagSettings, OrgSettings};
 use crate::web::files::{MAX_FILE_BYTES, MAX_YAML_FLOW_DEPTH, check_yaml_nesting, read_capped};
 use crate::web::follow::{Stamp, hash};
 
@@ -37,143 +38,56 @@ struct RawFile {
     organizations: Vec<serde_yaml_ng::Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a consumer group (name, max_lag, max_processing_latency)"
-)]
-struct RawGroup {
-    name: String,
-    max_lag: Option<String>,
-    max_processing_latency: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an organisation")]
-struct RawOrg {
-    name: Option<String>,
-    region: Option<String>,
-    api_url: Option<String>,
-    login_url: Option<String>,
-    client_id: Option<String>,
-    client_secret_file: Option<PathBuf>,
-    thresholds: Option<RawThresholds>,
-    #[serde(default)]
-    consumer_groups: Vec<RawGroup>,
-    query: Option<RawQuery>,
-    cache: Option<RawCache>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "thresholds (max_lag, max_processing_latency)"
-)]
-struct RawThresholds {
-    max_lag: Option<String>,
-    max_processing_latency: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "query settings (path, window, page_size, max_pages, timeout)"
-)]
-struct RawQuery {
-    path: Option<String>,
-    window: Option<String>,
-    page_size: Option<u32>,
-    max_pages: Option<u32>,
-    timeout: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "cache settings (ttl, max_stale)")]
-struct RawCache {
-    ttl: Option<String>,
-    max_stale: Option<String>,
-}
-
-/// One consumer group as the file declares it; `None` thresholds fall back
-/// to the organisation's or the command line's.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileGroup {
-    pub name: String,
-    pub max_lag: Option<Duration>,
-    pub max_processing_latency: Option<Duration>,
-}
-
-/// One organisation as the file declares it; what it leaves out comes from
-/// the flags.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FileOrg {
-    pub name: String,
-    pub region: Option<String>,
-    pub api_url: Option<String>,
-    pub login_url: Option<String>,
-    pub client_id: String,
-    /// Relative paths resolved against the file's folder.
-    pub client_secret_file: PathBuf,
-    pub max_lag: Option<Duration>,
-    pub max_processing_latency: Option<Duration>,
-    pub consumer_groups: Vec<FileGroup>,
-    pub query_path: Option<String>,
-    pub query_window: Option<Duration>,
-    pub page_size: Option<u32>,
-    pub max_pages: Option<u32>,
-    pub query_timeout: Option<Duration>,
-    pub cache_ttl: Option<Duration>,
-    pub cache_max_stale: Option<Duration>,
-}
-
 /// The file as read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileConfig {
-    pub consumer_groups: Vec<FileGroup>,
-    pub organizations: Vec<FileOrg>,
+    /// The top-level groups, the flags' organisation's; their thresholds
+    /// default to the flags'.
+    pub consumer_groups: Vec<GroupSpec>,
+    /// Read over the flags' settings, not resolved yet.
+    pub organizations: Vec<OrgSettings<FileUpstream>>,
     /// The file's stamp as read, for following it.
     pub stamp: Option<Stamp>,
 }
 
-/// Reads and validates the file; the error text names what is wrong, the
-/// caller adds the path.
-pub fn load(path: &Path) -> Result<FileConfig, String> {
-    let bytes = read_capped(path, MAX_FILE_BYTES).map_err(|e| format!("cannot read: {e}"))?;
+/// Reads and validates the file over `defaults`, the flags' settings; the
+/// error names what is wrong, the caller adds the path.
+pub fn load(path: &Path, defaults: &FlagSettings) -> Result<FileConfig, FileError> {
+    let bytes = read_capped(path, MAX_FILE_BYTES)?;
     let stamp = Ok(hash(&bytes));
-    let text = String::from_utf8(bytes).map_err(|_| "cannot read: not UTF-8".to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
     let dir = path.parent().unwrap_or(Path::new(""));
-    let mut file = parse(&text, dir)?;
+    let mut file = parse(&text, dir, defaults)?;
     file.stamp = Some(stamp);
     Ok(file)
 }
 
-fn yaml_error(e: impl std::fmt::Display) -> String {
-    hide_values(&one_line(&e.to_string()))
-}
-
-pub fn parse(text: &str, dir: &Path) -> Result<FileConfig, String> {
+pub fn parse(text: &str, dir: &Path, defaults: &FlagSettings) -> Result<FileConfig, FileError> {
     let raw: RawFile = if text.trim().is_empty() {
         RawFile::default()
     } else {
         // The YAML parser's time grows with the square of the nesting.
-        check_yaml_nesting(text, MAX_YAML_FLOW_DEPTH).map_err(|e| format!("invalid YAML: {e}"))?;
-        serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {}", yaml_error(e)))?
+        check_yaml_nesting(text, MAX_YAML_FLOW_DEPTH).map_err(FileError::Yaml)?;
+        serde_yaml_ng::from_str(text).map_err(|e| FileError::Yaml(yaml_error(e)))?
     };
-    let consumer_groups = groups(raw.consumer_groups, "consumer_groups")?;
-    let mut organizations: Vec<FileOrg> = Vec::with_capacity(raw.organizations.len());
-    for (i, value) in raw.organizations.into_iter().enumerate() {
+    let consumer_groups = read::groups(raw.consumer_groups, defaults.default_thresholds)?;
+    let mut organizations: Vec<OrgSettings<FileUpstream>> =
+        Vec::with_capacity(raw.organizations.len());
+    for (index, value) in raw.organizations.into_iter().enumerate() {
         // The name first, so that every later error can give it.
-        let name = value
-            .get("name")
-            .and_then(|n| n.as_str())
-            .map(str::to_string);
-        let at = match &name {
-            Some(n) if valid_org_name(n) => format!("organizations[{i}] ({n})"),
-            _ => format!("organizations[{i}]"),
+        let name = value.get("name").and_then(|n| n.as_str());
+        let at = Entry {
+            list: "organizations",
+            index,
+            name: name.filter(|n| valid_org_name(n)).map(str::to_string),
         };
-        let org = org(value, dir).map_err(|e| format!("{at}: {e}"))?;
+        let org = read::organisation(value, defaults, dir).map_err(|source| FileError::Org {
+            at: at.clone(),
+            source: Box::new(source),
+        })?;
         if organizations.iter().any(|o| o.name == org.name) {
-            return Err(format!("{at}: name: {:?} is used twice", org.name));
+            let source = Box::new(OrgError::NameTwice(org.name));
+            return Err(FileError::Org { at, source });
         }
         organizations.push(org);
     }
@@ -184,129 +98,24 @@ pub fn parse(text: &str, dir: &Path) -> Result<FileConfig, String> {
     })
 }
 
-fn groups(raw: Vec<RawGroup>, at: &str) -> Result<Vec<FileGroup>, String> {
-    let mut out: Vec<FileGroup> = Vec::with_capacity(raw.len());
-    for (i, g) in raw.into_iter().enumerate() {
-        let name = g.name.trim().to_string();
-        if name.is_empty() {
-            return Err(format!("{at}[{i}]: name is empty"));
-        }
-        let field = |value: Option<String>, key: &str| {
-            threshold(value).map_err(|e| format!("{at}[{i}] ({name}): {key}: {e}"))
-        };
-        let group = FileGroup {
-            max_lag: field(g.max_lag, "max_lag")?,
-            max_processing_latency: field(g.max_processing_latency, "max_processing_latency")?,
-            name: name.clone(),
-        };
-        if out.iter().any(|o| o.name == group.name) {
-            return Err(format!("{at}[{i}] ({name}): name is used twice"));
-        }
-        out.push(group);
-    }
-    Ok(out)
-}
-
-/// A threshold, when given: positive, and at most [`MAX_THRESHOLD`].
-fn threshold(value: Option<String>) -> Result<Option<Duration>, String> {
-    let d = duration(value)?;
-    if let Some(d) = d {
-        at_most(d, MAX_THRESHOLD)?;
-    }
-    Ok(d)
-}
-
-/// A positive duration, when given.
-fn duration(value: Option<String>) -> Result<Option<Duration>, String> {
-    value
-        .map(|v| match parse_duration(&v)? {
-            d if d.is_zero() => Err("must be greater than 0".to_string()),
-            d => Ok(d),
-        })
-        .transpose()
-}
-
-fn org(value: serde_yaml_ng::Value, dir: &Path) -> Result<FileOrg, String> {
-    let raw: RawOrg = serde_yaml_ng::from_value(value).map_err(yaml_error)?;
-    let name = match raw.name {
-        None => return Err("name: missing".into()),
-        Some(n) if !valid_org_name(&n) => {
-            return Err(format!(
-                "name: {:?} is not a valid target name ([A-Za-z0-9][A-Za-z0-9._-]{{0,62}})",
-                crate::logging::short(&n)
-            ));
-        }
-        Some(n) => n,
-    };
-    let client_id = match raw.client_id.as_deref().map(str::trim) {
-        Some(id) if !id.is_empty() => id.to_string(),
-        Some(_) => return Err("client_id: empty".into()),
-        None => return Err("client_id: missing".into()),
-    };
-    let client_secret_file = match raw.client_secret_file {
-        Some(p) if p.as_os_str().is_empty() => return Err("client_secret_file: empty".into()),
-        Some(p) if p.is_relative() => dir.join(p),
-        Some(p) => p,
-        None => {
-            return Err(
-                "client_secret_file: missing (a secret is never written into this file)".into(),
-            );
-        }
-    };
-    if raw.region.is_some() && raw.api_url.is_some() {
-        return Err("region and api_url are both set; give one".into());
-    }
-    let keyed =
-        |key: &str, value: Option<String>| duration(value).map_err(|e| format!("{key}: {e}"));
-    let (max_lag, max_processing_latency) = match raw.thresholds {
-        Some(t) => (
-            threshold(t.max_lag).map_err(|e| format!("thresholds.max_lag: {e}"))?,
-            threshold(t.max_processing_latency)
-                .map_err(|e| format!("thresholds.max_processing_latency: {e}"))?,
-        ),
-        None => (None, None),
-    };
-    let query = raw.query.unwrap_or(RawQuery {
-        path: None,
-        window: None,
-        page_size: None,
-        max_pages: None,
-        timeout: None,
-    });
-    let cache = raw.cache.unwrap_or(RawCache {
-        ttl: None,
-        max_stale: None,
-    });
-    Ok(FileOrg {
-        consumer_groups: groups(raw.consumer_groups, "consumer_groups")?,
-        region: raw.region,
-        api_url: raw.api_url,
-        login_url: raw.login_url,
-        client_id,
-        client_secret_file,
-        max_lag,
-        max_processing_latency,
-        query_path: query.path,
-        query_window: keyed("query.window", query.window)?,
-        page_size: query.page_size,
-        max_pages: query.max_pages,
-        query_timeout: keyed("query.timeout", query.timeout)?,
-        cache_ttl: match cache.ttl {
-            // A TTL of 0 is allowed: every scrape queries.
-            Some(v) => Some(parse_duration(&v).map_err(|e| format!("cache.ttl: {e}"))?),
-            None => None,
-        },
-        cache_max_stale: keyed("cache.max_stale", cache.max_stale)?,
-        name,
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
     use super::*;
+    use crate::config::Cli;
+
+    /// The flags' settings with no flag given.
+    fn defaults() -> FlagSettings {
+        Cli::parse_from(["genesys-eventbridge-exporter"])
+            .settings()
+            .unwrap()
+    }
 
     fn parse(text: &str) -> Result<FileConfig, String> {
-        super::parse(text, Path::new("/etc/exporter"))
+        super::parse(text, Path::new("/etc/exporter"), &defaults()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -317,11 +126,15 @@ mod tests {
         .unwrap();
         let groups = file.consumer_groups;
         assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0].max_lag, Some(Duration::from_secs(45)));
-        assert_eq!(groups[0].max_processing_latency, None);
+        assert_eq!(groups[0].thresholds.max_lag, Duration::from_secs(45));
+        // Not given: the flags' threshold.
         assert_eq!(
-            groups[1].max_processing_latency,
-            Some(Duration::from_secs(1))
+            groups[0].thresholds.max_processing_latency,
+            defaults().default_thresholds.max_processing_latency
+        );
+        assert_eq!(
+            groups[1].thresholds.max_processing_latency,
+            Duration::from_secs(1)
         );
     }
 
@@ -349,22 +162,24 @@ mod tests {
         let [prod, test] = &file.organizations[..] else {
             panic!("{file:?}")
         };
+        // What a block leaves out comes from the flags' settings.
+        let flags = defaults();
         assert_eq!(prod.name, "acme-prod");
-        assert_eq!(prod.region.as_deref(), Some("mypurecloud.de"));
+        assert_eq!(prod.region, "mypurecloud.de");
         assert_eq!(
-            prod.client_secret_file,
+            prod.upstream.client_secret_file,
             Path::new("/etc/exporter/secrets/acme-prod")
         );
-        assert_eq!(prod.max_lag, Some(Duration::from_secs(45)));
+        assert_eq!(prod.default_thresholds.max_lag, Duration::from_secs(45));
+        assert_eq!(prod.groups[0].thresholds.max_lag, Duration::from_secs(60));
+        assert_eq!(prod.query.window, Duration::from_secs(1800));
+        assert_eq!((prod.query.page_size, prod.query.max_pages), (100, 7));
+        assert_eq!(prod.cache.max_stale, Duration::from_secs(600));
         assert_eq!(
-            prod.consumer_groups[0].max_lag,
-            Some(Duration::from_secs(60))
+            test.upstream.api_url.as_deref(),
+            Some("http://127.0.0.1:9000")
         );
-        assert_eq!(prod.query_window, Some(Duration::from_secs(1800)));
-        assert_eq!((prod.page_size, prod.max_pages), (Some(100), Some(7)));
-        assert_eq!(prod.cache_max_stale, Some(Duration::from_secs(600)));
-        assert_eq!(test.api_url.as_deref(), Some("http://127.0.0.1:9000"));
-        assert_eq!(test.cache_ttl, None);
+        assert_eq!(test.cache.ttl, flags.cache.ttl);
     }
 
     #[test]

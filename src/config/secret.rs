@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::web::files::read_capped;
+use crate::web::files::{ReadError, read_capped};
 
 /// Holds a credential. `Debug` and `Display` print `[redacted]`, so a secret
 /// that ends up in a struct that is logged or formatted into an error stays hidden.
@@ -51,7 +51,7 @@ pub enum ClientSecret {
 impl ClientSecret {
     /// Reads the file now: a missing, unreadable or empty file is an error
     /// at start.
-    pub fn from_file(path: PathBuf) -> Result<ClientSecret, String> {
+    pub fn from_file(path: PathBuf) -> Result<ClientSecret, SecretError> {
         let secret = read(&path)?;
         Ok(ClientSecret::File {
             path,
@@ -100,17 +100,33 @@ impl PartialEq for ClientSecret {
 /// The largest secret file read.
 const SECRET_MAX_BYTES: u64 = 64 * 1024;
 
+/// Why a secret file cannot be used; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: ReadError },
+    #[error("{}: not UTF-8 text", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("{} is empty", path.display())]
+    Empty { path: PathBuf },
+}
+
 /// The secret in a file, without its trailing line break.
-fn read(path: &Path) -> Result<Secret, String> {
+fn read(path: &Path) -> Result<Secret, SecretError> {
     // A secret is a line; a file that never ends (a device) or holds
     // megabytes is not one.
-    let bytes =
-        read_capped(path, SECRET_MAX_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+    let bytes = read_capped(path, SECRET_MAX_BYTES).map_err(|source| SecretError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| SecretError::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
     let secret = text.trim_end_matches(['\r', '\n']);
     if secret.is_empty() {
-        return Err(format!("{} is empty", path.display()));
+        return Err(SecretError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(Secret::new(secret))
 }
@@ -151,7 +167,9 @@ mod tests {
 
     #[test]
     fn an_endless_or_oversized_file_is_refused() {
-        let err = ClientSecret::from_file("/dev/zero".into()).unwrap_err();
+        let err = ClientSecret::from_file("/dev/zero".into())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("/dev/zero") && err.contains("larger than"),
             "{err}"
@@ -162,6 +180,7 @@ mod tests {
         assert!(
             ClientSecret::from_file(path)
                 .unwrap_err()
+                .to_string()
                 .contains("larger than")
         );
     }
@@ -170,10 +189,12 @@ mod tests {
     fn a_missing_or_empty_file_is_refused_at_start() {
         let temp = tempfile::tempdir().unwrap();
         let path = temp.path().join("secret");
-        let missing = ClientSecret::from_file(path.clone()).unwrap_err();
+        let missing = ClientSecret::from_file(path.clone())
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("No such file"), "{missing}");
         std::fs::write(&path, "\n").unwrap();
-        let empty = ClientSecret::from_file(path).unwrap_err();
+        let empty = ClientSecret::from_file(path).unwrap_err().to_string();
         assert!(empty.ends_with("is empty"), "{empty}");
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Registry;
-use crate::config::{self, Base, ClientSecret, FileConfig, Organizations, Upstream};
+use crate::config::{self, ClientSecret, FileConfig, FlagSettings, Organizations, Upstream};
 use crate::web::follow::{Followed, Loader, Stamp, stamp};
 
 /// A load of the file and the organisations it makes.
@@ -40,7 +40,8 @@ impl LoadedConfig {
 /// `--config.file`, as followed.
 pub struct ConfigFile {
     pub path: PathBuf,
-    pub base: Base,
+    /// Read over by every load.
+    pub flags: FlagSettings,
     pub registry: Arc<Registry>,
 }
 
@@ -53,8 +54,8 @@ impl Loader for ConfigFile {
     }
 
     fn load(&self) -> Result<LoadedConfig, String> {
-        let file = config::file::load(&self.path)?;
-        let orgs = self.base.resolve(&file)?;
+        let file = config::file::load(&self.path, &self.flags).map_err(|e| e.to_string())?;
+        let orgs = Organizations::new(&self.flags, &file).map_err(|e| e.to_string())?;
         Ok(LoadedConfig::new(Some(&self.path), file, orgs))
     }
 

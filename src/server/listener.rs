@@ -1,6 +1,9 @@
 //! Listening: binding the listen addresses, the accept loop with its
-//! connection limits, TLS handshakes, and graceful shutdown. What a request
-//! gets is [`routes`](super::routes)' business.
+//! connection limits, TLS handshakes, and graceful shutdown, in the shape of
+//! tokio's mini-redis server: [`serve`] runs a [`Listener`] until shutdown,
+//! the acceptors ([`accept_all`]) let connections in, and a [`Handler`] per
+//! connection serves it. What a request gets is [`routes`](super::routes)'
+//! business.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -16,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::AppState;
@@ -112,122 +116,172 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let (mut acceptors, accepted) = accept_all(listeners, &state);
+    let mut listener = Listener::new(state.clone(), accepted);
+    state.ready.store(true, Ordering::SeqCst);
+    tokio::select! {
+        () = listener.run() => {}
+        () = shutdown => {}
+    }
+    state.ready.store(false, Ordering::SeqCst);
+    acceptors.shutdown().await;
+    listener.shutdown().await;
+}
+
+/// A connection accepted and let in.
+struct Accepted {
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: Slot,
+}
+
+/// Accepts on every socket, each in a task of its own, and sends what
+/// [`admit`] lets in. A JoinSet, so that the tasks end with the server
+/// however it ends.
+fn accept_all(
+    listeners: Vec<TcpListener>,
+    state: &Arc<AppState>,
+) -> (JoinSet<()>, mpsc::Receiver<Accepted>) {
     let limits = state.limits;
     let slots = Slots::new(limits.max_connections, limits.max_connections_per_ip);
-    let (tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr, Slot)>(16);
-    let mut acceptors = tokio::task::JoinSet::new();
+    let (tx, accepted) = mpsc::channel::<Accepted>(16);
+    let mut acceptors = JoinSet::new();
     for listener in listeners {
         let (tx, slots, state) = (tx.clone(), slots.clone(), state.clone());
         acceptors.spawn(async move {
             loop {
-                match listener.accept().await {
-                    Ok((stream, peer)) => {
-                        let Some(slot) = admit(&slots, &state.web_stats, peer, &stream) else {
-                            continue;
-                        };
-                        if tx.send((stream, peer, slot)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off briefly.
-                        tracing::warn!(target: CLIENT_LOG_TARGET, error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
+                let (stream, peer) = accept(&listener).await;
+                let Some(slot) = admit(&slots, &state.web_stats, peer, &stream) else {
+                    continue;
+                };
+                if tx.send(Accepted { stream, peer, slot }).await.is_err() {
+                    return;
                 }
             }
         });
     }
-    drop(tx);
-    // A JoinSet, so that the task ends with this future however it ends.
-    let mut watcher = tokio::task::JoinSet::new();
-    watcher.spawn(state.web.clone().follow());
-    watcher.spawn(state.config.clone().follow());
-    if let Some(warning) = state
-        .web
-        .current()
-        .auth
-        .as_ref()
-        .and_then(|a| a.cost_warning())
-    {
-        tracing::warn!("{warning}");
-    }
-    state.ready.store(true, Ordering::SeqCst);
+    (acceptors, accepted)
+}
 
-    // Tells connections still in their TLS handshake to give up at shutdown.
-    let (stopping, _) = watch::channel(false);
-    let graceful = GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(CONNECTION_BUFFER_BYTES));
-    tokio::pin!(shutdown);
+/// The next connection on `listener`.
+async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     loop {
-        tokio::select! {
-            next = accepted.recv() => {
-                let Some((stream, peer, mut slot)) = next else { break };
-                let _ = stream.set_nodelay(true);
-                let connection = Connection {
-                    watcher: graceful.watcher(),
-                    http: http.clone(),
-                    state: state.clone(),
-                    peer,
-                    slot: slot.handle(),
-                };
-                // A rotated certificate serves the connections after it.
-                let tls = state.web.current().tls.clone().map(TlsAcceptor::from);
-                let mut stopping = stopping.subscribe();
-                let task_state = state.clone();
-                tokio::spawn(async move {
-                    let stats = &task_state.web_stats;
-                    let served = async {
-                        match tls {
-                            None => connection.serve(TokioIo::new(stream)).await,
-                            Some(acceptor) => {
-                                let handshake = tokio::time::timeout(
-                                    limits.tls_handshake_timeout,
-                                    acceptor.accept(stream),
-                                );
-                                tokio::select! {
-                                    done = handshake => match done {
-                                        Ok(Ok(stream)) => connection.serve(TokioIo::new(stream)).await,
-                                        // Scanners and plain HTTP on this port: not worth more than debug.
-                                        Ok(Err(e)) => {
-                                            stats.dropped(Dropped::TlsHandshake);
-                                            tracing::debug!(target: CLIENT_LOG_TARGET, %peer, error = %e, "TLS handshake failed");
-                                        }
-                                        Err(_) => {
-                                            stats.dropped(Dropped::TlsHandshakeTimeout);
-                                            tracing::debug!(target: CLIENT_LOG_TARGET, %peer, "TLS handshake timed out");
-                                        }
-                                    },
-                                    () = async { let _ = stopping.wait_for(|s| *s).await; } => {}
-                                }
-                            }
-                        }
-                    };
-                    // An evicted connection is closed wherever it is; it was
-                    // not serving a request, or it would not have been chosen.
-                    tokio::select! {
-                        () = served => {}
-                        () = slot.evicted() => {}
-                    }
-                    drop(slot);
-                });
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: back off briefly.
+                tracing::warn!(target: CLIENT_LOG_TARGET, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            () = &mut shutdown => break,
         }
     }
-    state.ready.store(false, Ordering::SeqCst);
-    acceptors.shutdown().await;
-    watcher.abort_all();
-    let _ = stopping.send(true);
-    tracing::info!("shutting down: waiting for requests in flight");
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("requests still in flight after the grace period; closing them");
+}
+
+/// Gives every connection let in a [`Handler`] of its own, and at shutdown
+/// waits for them.
+struct Listener {
+    state: Arc<AppState>,
+    accepted: mpsc::Receiver<Accepted>,
+    http: http1::Builder,
+    graceful: GracefulShutdown,
+    /// Tells connections still in their TLS handshake to give up.
+    notify_shutdown: watch::Sender<bool>,
+}
+
+impl Listener {
+    fn new(state: Arc<AppState>, accepted: mpsc::Receiver<Accepted>) -> Listener {
+        let limits = state.limits;
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(CONNECTION_BUFFER_BYTES));
+        Listener {
+            state,
+            accepted,
+            http,
+            graceful: GracefulShutdown::new(),
+            notify_shutdown: watch::channel(false).0,
+        }
+    }
+
+    /// Serves the connections let in until no socket accepts any more.
+    async fn run(&mut self) {
+        while let Some(Accepted { stream, peer, slot }) = self.accepted.recv().await {
+            let _ = stream.set_nodelay(true);
+            let handler = Handler {
+                connection: Connection {
+                    watcher: self.graceful.watcher(),
+                    http: self.http.clone(),
+                    state: self.state.clone(),
+                    peer,
+                    slot: slot.handle(),
+                },
+                // A rotated certificate serves the connections after it.
+                tls: self.state.web.current().tls.clone().map(TlsAcceptor::from),
+                stream,
+                slot,
+                shutdown: Shutdown(self.notify_shutdown.subscribe()),
+            };
+            tokio::spawn(handler.run());
+        }
+    }
+
+    /// Ends the handshakes under way, and waits for the requests in flight
+    /// for up to the grace period.
+    async fn shutdown(self) {
+        let _ = self.notify_shutdown.send(true);
+        tracing::info!("shutting down: waiting for requests in flight");
+        let grace = self.state.limits.shutdown_grace;
+        if tokio::time::timeout(grace, self.graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still in flight after the grace period; closing them");
+        }
+    }
+}
+
+/// Says when the server stops, to a connection that is not serving HTTP yet
+/// (hyper's graceful shutdown only knows the others).
+struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    async fn recv(&mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// One connection let in, from its TLS handshake (with TLS on) to its end.
+struct Handler {
+    connection: Connection,
+    tls: Option<TlsAcceptor>,
+    stream: TcpStream,
+    slot: Slot,
+    shutdown: Shutdown,
+}
+
+impl Handler {
+    async fn run(self) {
+        let Handler {
+            connection,
+            tls,
+            stream,
+            mut slot,
+            shutdown,
+        } = self;
+        let served = async {
+            match tls {
+                None => connection.serve(TokioIo::new(stream)).await,
+                Some(acceptor) => connection.serve_tls(stream, acceptor, shutdown).await,
+            }
+        };
+        // An evicted connection is closed wherever it is; it was not
+        // serving a request, or it would not have been chosen.
+        tokio::select! {
+            () = served => {}
+            () = slot.evicted() => {}
+        }
+        drop(slot);
     }
 }
 
@@ -287,6 +341,30 @@ struct Connection {
 }
 
 impl Connection {
+    /// The TLS handshake, given up at its timeout or when the server stops,
+    /// then HTTP.
+    async fn serve_tls(self, stream: TcpStream, acceptor: TlsAcceptor, mut shutdown: Shutdown) {
+        let (peer, state) = (self.peer, self.state.clone());
+        let stats = &state.web_stats;
+        let handshake =
+            tokio::time::timeout(state.limits.tls_handshake_timeout, acceptor.accept(stream));
+        tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(stream)) => self.serve(TokioIo::new(stream)).await,
+                // Scanners and plain HTTP on this port: not worth more than debug.
+                Ok(Err(e)) => {
+                    stats.dropped(Dropped::TlsHandshake);
+                    tracing::debug!(target: CLIENT_LOG_TARGET, %peer, error = %e, "TLS handshake failed");
+                }
+                Err(_) => {
+                    stats.dropped(Dropped::TlsHandshakeTimeout);
+                    tracing::debug!(target: CLIENT_LOG_TARGET, %peer, "TLS handshake timed out");
+                }
+            },
+            () = shutdown.recv() => {}
+        }
+    }
+
     async fn serve<I>(self, io: I)
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
