@@ -1,7 +1,9 @@
 //! The gzip level for the per-group part, chosen by measurement: size
 //! against CPU for the large organisation (5,000 groups × 20 event types),
 //! both formats, with the exposition's own compressor (flate2, miniz_oxide).
-//! `cargo bench --bench gzip_levels` prints one line per level.
+//! `cargo bench --bench gzip_levels` prints one line per level; `cargo test`
+//! (no `--bench` argument) runs a small organisation, as a check that it
+//! works, not the minutes the large one takes unoptimised.
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -11,7 +13,11 @@ use genesys_eventbridge_exporter::exposition::{Encoding, Format, to_string};
 mod common;
 
 fn main() {
-    let figures = common::figures(5_000, 20);
+    let full = std::env::args().any(|a| a == "--bench");
+    let figures = match full {
+        true => common::figures(5_000, 20),
+        false => common::figures(50, 5),
+    };
     let org = common::Org::new();
     for (name, format) in [("openmetrics", Format::OpenMetrics), ("text", Format::Text)] {
         org.serve(figures.clone());
