@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -20,7 +20,6 @@ use crate::exposition::{Encoded, Format};
 pub struct Snapshot<T> {
     pub data: T,
     pub taken_at: Instant,
-    pub taken_at_wall: SystemTime,
     /// Encoded series, one slot per exposition format: a snapshot is
     /// encoded at most once per format however often it is scraped.
     bodies: [OnceLock<Arc<Encoded>>; 2],
@@ -31,7 +30,6 @@ impl<T> Snapshot<T> {
         Snapshot {
             data,
             taken_at: Instant::now(),
-            taken_at_wall: SystemTime::now(),
             bodies: Default::default(),
         }
     }

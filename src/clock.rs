@@ -34,11 +34,6 @@ impl Clock {
         }
     }
 
-    /// How long ago the wall-clock time `t` was; nothing if it is ahead.
-    pub fn age_of(self, t: SystemTime) -> Duration {
-        self.now().duration_since(t).unwrap_or_default()
-    }
-
     pub fn is_frozen(self) -> bool {
         matches!(self, Clock::Frozen(_))
     }
@@ -56,13 +51,5 @@ mod tests {
         assert_eq!(Clock::Frozen(at).now(), at);
         assert_eq!(Clock::Frozen(at).since(start), Duration::ZERO);
         assert_eq!(Clock::System.since(start), Duration::from_secs(5));
-        assert_eq!(
-            Clock::Frozen(at).age_of(at - Duration::from_secs(3)),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            Clock::Frozen(at).age_of(at + Duration::from_secs(3)),
-            Duration::ZERO
-        );
     }
 }

@@ -209,10 +209,6 @@ impl GenesysClient {
         })
     }
 
-    pub fn clock(&self) -> Clock {
-        self.clock
-    }
-
     /// Time left in a 429 cooldown; no request is sent while there is any.
     pub fn cooldown_remaining(&self) -> Option<Duration> {
         self.cooldown.remaining()

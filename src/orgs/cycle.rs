@@ -45,10 +45,6 @@ impl OrgCycle {
         }
     }
 
-    pub fn client(&self) -> &GenesysClient {
-        &self.client
-    }
-
     /// The trace of the latest cycle, once one has finished.
     pub fn last_trace(&self) -> Option<Arc<CycleTrace>> {
         self.last_trace
