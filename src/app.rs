@@ -1,5 +1,5 @@
-//! Wires the parts together: simulator (in demo mode), client, pipeline,
-//! cache and server, and the configuration files followed while it serves.
+//! Wires the parts together: simulator (in demo mode), organisations,
+//! server, and the configuration files followed while it serves.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

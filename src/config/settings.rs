@@ -61,7 +61,7 @@ pub struct CacheConfig {
     pub max_stale: Duration,
 }
 
-/// Everything one organisation's pipeline runs on. Two equal settings are
+/// Everything one organisation's cycle runs on. Two equal settings are
 /// the same organisation: a reload keeps its token, cache and counters.
 ///
 /// `U` is where its queries go: an [`Upstream`] for every organisation in
