@@ -58,13 +58,7 @@ impl Format {
             return Format::Text;
         };
         let (mut openmetrics, mut text) = (0.0f64, 0.0f64);
-        for range in accept.split(',') {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or("").to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-                .find_map(|q| q.parse::<f64>().ok())
-                .unwrap_or(1.0);
+        for (media, q) in weighted(accept) {
             match media.as_str() {
                 "application/openmetrics-text" => openmetrics = openmetrics.max(q),
                 "text/plain" | "text/*" | "*/*" => text = text.max(q),
@@ -77,6 +71,20 @@ impl Format {
             Format::Text
         }
     }
+}
+
+/// The items of an `Accept` or `Accept-Encoding` header, lowercased, each
+/// with its q-value (1 when it gives none).
+fn weighted(header: &str) -> impl Iterator<Item = (String, f64)> + '_ {
+    header.split(',').map(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .find_map(|q| q.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        (name, q)
+    })
 }
 
 /// How a body is sent: as it is, or gzip-compressed (`Content-Encoding`).
@@ -94,13 +102,7 @@ impl Encoding {
             return Encoding::Identity;
         };
         let (mut gzip, mut any) = (None, None);
-        for coding in header.split(',') {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("").to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-                .find_map(|q| q.parse::<f64>().ok())
-                .unwrap_or(1.0);
+        for (name, q) in weighted(header) {
             match name.as_str() {
                 "gzip" | "x-gzip" => gzip = Some(q),
                 "*" => any = Some(q),
