@@ -34,6 +34,10 @@ pub struct Cycle<'a> {
 }
 
 pub trait Collector: Report {
+    /// Whether it runs (`--collector.NAME`): one that is off sends no
+    /// request and exports none of its series.
+    fn enabled(&self) -> bool;
+
     /// The reasons it counts invalid rows by, exported from the start at 0.
     fn invalid_reasons(&self) -> &'static [&'static str] {
         &[]

@@ -183,6 +183,47 @@ mod tests {
     }
 
     #[test]
+    fn collectors_are_switched_per_organisation_over_the_flags() {
+        let file = parse(
+            "organizations:
+  - name: a
+    client_id: id
+    client_secret_file: s
+    collectors: {analytics: false}
+  - name: b
+    client_id: id
+    client_secret_file: s
+",
+        )
+        .unwrap();
+        let [a, b] = &file.organizations[..] else {
+            panic!("{file:?}")
+        };
+        assert!(!a.collectors.analytics);
+        assert!(a.collectors.integrations, "left out: the flags' value");
+        assert_eq!(b.collectors, defaults().collectors);
+        let flags = Cli::parse_from([
+            "genesys-eventbridge-exporter",
+            "--no-collector.integrations",
+            "--no-collector.analytics",
+        ])
+        .settings()
+        .unwrap();
+        assert!(!flags.collectors.analytics && !flags.collectors.integrations);
+        for (block, wrong) in [
+            ("{aws: true}", "unknown field `aws`"),
+            ("{analytics: sometimes}", "invalid type"),
+        ] {
+            let error = parse(&format!(
+                "organizations:\n  - name: a\n    client_id: id\n    client_secret_file: s\n    collectors: {block}\n"
+            ))
+            .unwrap_err();
+            assert!(error.contains("organizations[0] (a)"), "{error}");
+            assert!(error.contains(wrong), "{error}");
+        }
+    }
+
+    #[test]
     fn names_the_organisation_and_the_key() {
         let org = |extra: &str| {
             parse(&format!(

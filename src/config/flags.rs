@@ -11,7 +11,8 @@ use super::error::{ConfigError, Invalid, Problem};
 use super::groups::{GroupSpec, Thresholds};
 use super::secret::{ClientSecret, Secret};
 use super::settings::{
-    CacheConfig, Endpoints, FlagSettings, OrgSettings, QueryConfig, Source, Upstream, hosts,
+    CacheConfig, Collectors, Endpoints, FlagSettings, OrgSettings, QueryConfig, Source, Upstream,
+    hosts,
 };
 use super::{DEMO_GROUPS, DEMO_ORG, FLAGS_ORG, LogFormat, LogLevel, parse_duration};
 use crate::web::config::{self as webconfig, WebConfig};
@@ -155,6 +156,22 @@ pub struct Cli {
     #[arg(long = "log.format", value_name = "FORMAT", value_enum, default_value_t = LogFormat::Logfmt)]
     pub log_format: LogFormat,
 
+    /// Run the analytics query of consumer groups (the tutorial's; absent from Genesys Cloud's
+    /// public API, so an organisation may answer it 404).
+    #[arg(
+        long = "collector.analytics",
+        overrides_with = "no_collector_analytics"
+    )]
+    pub collector_analytics: bool,
+
+    /// Do not run the analytics query: no request is sent to the analytics API, and none of
+    /// its series (genesys_eventbridge_up, the per-group series) are exported.
+    #[arg(
+        long = "no-collector.analytics",
+        overrides_with = "collector_analytics"
+    )]
+    pub no_collector_analytics: bool,
+
     /// List the organisation's Amazon EventBridge integrations and their states with each
     /// query (GET /api/v2/integrations; needs the permission integrations:integration:view).
     #[arg(
@@ -232,7 +249,10 @@ impl Cli {
                 ttl: self.cache_ttl,
                 max_stale: self.cache_max_stale,
             },
-            integrations: !self.no_collector_integrations,
+            collectors: Collectors {
+                analytics: !self.no_collector_analytics,
+                integrations: !self.no_collector_integrations,
+            },
         };
         settings.check(Source::Flags)?;
         Ok(settings)

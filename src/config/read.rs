@@ -17,7 +17,8 @@ use super::file::valid_org_name;
 use super::groups::{GroupSpec, Thresholds};
 use super::parse_duration;
 use super::settings::{
-    CacheConfig, FileUpstream, FlagSettings, OrgSettings, QueryConfig, Setting, Source, threshold,
+    CacheConfig, Collectors, FileUpstream, FlagSettings, OrgSettings, QueryConfig, Setting, Source,
+    threshold,
 };
 use crate::web::config::{hide_values, one_line};
 
@@ -240,6 +241,25 @@ impl Block for QueryConfig {
     }
 }
 
+impl Block for Collectors {
+    const EXPECTING: &'static str = "collectors to run (analytics, integrations: true or false)";
+    const KEYS: &'static [&'static str] = &["analytics", "integrations"];
+
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &'static str,
+        map: &mut A,
+        _problems: &mut Vec<Invalid>,
+    ) -> Result<(), A::Error> {
+        let target = match key {
+            "analytics" => &mut self.analytics,
+            _ => &mut self.integrations,
+        };
+        set(target, map.next_value()?);
+        Ok(())
+    }
+}
+
 impl Block for CacheConfig {
     const EXPECTING: &'static str = "cache settings (ttl, max_stale)";
     const KEYS: &'static [&'static str] = &["ttl", "max_stale"];
@@ -291,6 +311,7 @@ impl Block for OrgBlock {
         "consumer_groups",
         "query",
         "cache",
+        "collectors",
     ];
 
     fn read<'de, A: MapAccess<'de>>(
@@ -322,9 +343,13 @@ impl Block for OrgBlock {
                 let value = settings.query.clone();
                 settings.query = map.next_value_seed(Over { value, problems })?;
             }
-            _ => {
+            "cache" => {
                 let value = settings.cache.clone();
                 settings.cache = map.next_value_seed(Over { value, problems })?;
+            }
+            _ => {
+                let value = settings.collectors;
+                settings.collectors = map.next_value_seed(Over { value, problems })?;
             }
         }
         Ok(())

@@ -82,7 +82,17 @@ pub struct OrgSettings<U = Upstream> {
     pub default_thresholds: Thresholds,
     pub query: QueryConfig,
     pub cache: CacheConfig,
-    /// List the EventBridge integrations with each query.
+    /// Which collectors run (contract section 13).
+    pub collectors: Collectors,
+}
+
+/// Which collectors an organisation runs: `--collector.NAME` for the
+/// flags' organisation, `collectors:` for one of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collectors {
+    /// The tutorial's analytics query of consumer groups.
+    pub analytics: bool,
+    /// The EventBridge integrations listing.
     pub integrations: bool,
 }
 
@@ -108,7 +118,7 @@ impl<U> OrgSettings<U> {
             default_thresholds,
             query,
             cache,
-            integrations,
+            collectors,
         } = self;
         OrgSettings {
             name,
@@ -118,7 +128,7 @@ impl<U> OrgSettings<U> {
             default_thresholds,
             query,
             cache,
-            integrations,
+            collectors,
         }
     }
 

@@ -14,6 +14,9 @@ pub enum FailureReason {
     Unauthorized,
     Forbidden,
     BadRequest,
+    /// The endpoint does not exist (404): the analytics query's, in an
+    /// organisation whose API lacks it.
+    NotFound,
     Http,
     Timeout,
     Connect,
@@ -24,11 +27,12 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         FailureReason::RateLimited,
         FailureReason::Unauthorized,
         FailureReason::Forbidden,
         FailureReason::BadRequest,
+        FailureReason::NotFound,
         FailureReason::Http,
         FailureReason::Timeout,
         FailureReason::Connect,
@@ -43,6 +47,7 @@ impl FailureReason {
             FailureReason::Unauthorized => "unauthorized",
             FailureReason::Forbidden => "forbidden",
             FailureReason::BadRequest => "bad_request",
+            FailureReason::NotFound => "not_found",
             FailureReason::Http => "http",
             FailureReason::Timeout => "timeout",
             FailureReason::Connect => "connect",
@@ -63,6 +68,7 @@ fn reason_of_status(status: u16) -> FailureReason {
     match status {
         401 => FailureReason::Unauthorized,
         403 => FailureReason::Forbidden,
+        404 => FailureReason::NotFound,
         429 => FailureReason::RateLimited,
         400..=499 => FailureReason::BadRequest,
         _ => FailureReason::Http,
@@ -234,7 +240,8 @@ mod tests {
         assert_eq!(reason(401), FailureReason::Unauthorized);
         assert_eq!(reason(403), FailureReason::Forbidden);
         assert_eq!(reason(400), FailureReason::BadRequest);
-        assert_eq!(reason(404), FailureReason::BadRequest);
+        assert_eq!(reason(404), FailureReason::NotFound);
+        assert_eq!(reason(410), FailureReason::BadRequest);
         assert_eq!(reason(503), FailureReason::Http);
     }
 

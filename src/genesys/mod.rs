@@ -6,10 +6,12 @@ pub mod auth;
 pub mod backoff;
 pub mod client;
 pub mod error;
+pub mod gate;
 pub mod ratelimit;
 pub mod series;
 pub mod telemetry;
 
 pub use client::{Answer, GenesysClient, MAX_BODY_BYTES, MAX_QUERY_BYTES, max_attempts};
 pub use error::{ApiErrorDetail, FailureReason, QueryError};
+pub use gate::Gate;
 pub use telemetry::{Endpoint, RateLimitHeaders, Telemetry, TracedRequest};

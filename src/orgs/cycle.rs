@@ -75,15 +75,20 @@ impl Source for OrgCycle {
             started: Instant::now(),
             deadline,
         };
+        let enabled: Vec<&Arc<dyn Collector>> =
+            self.collectors.iter().filter(|c| c.enabled()).collect();
+        if enabled.is_empty() {
+            return;
+        }
         // The token first, so that the collectors' requests share it and a
         // token endpoint that fails is asked once per cycle.
         match self.client.ensure_token(deadline).await {
             Ok(()) => {
-                let runs = self.collectors.iter().map(|c| c.collect(&cycle));
+                let runs = enabled.iter().map(|c| c.collect(&cycle));
                 futures_util::future::join_all(runs).await;
             }
             Err(error) => {
-                for c in &self.collectors {
+                for c in enabled {
                     c.no_token(&cycle, &error);
                 }
             }
@@ -102,7 +107,7 @@ impl Source for OrgCycle {
             panic = message,
             "the query panicked (a bug: please report it); the next scrape queries again"
         );
-        for c in &self.collectors {
+        for c in self.collectors.iter().filter(|c| c.enabled()) {
             c.panicked(message);
         }
         self.keep_trace(Duration::ZERO);

@@ -54,7 +54,7 @@ impl Organization {
             clock,
         )?);
         let registered = collectors::register(&settings, client.clone(), &name, clock);
-        let collectors = registered.collectors.iter();
+        let collectors = registered.collectors.iter().filter(|c| c.enabled());
         telemetry
             .declare_invalid_reasons(collectors.flat_map(|c| c.invalid_reasons().iter().copied()));
         let cycle = OrgCycle::new(client, registered.collectors, name, clock);

@@ -13,8 +13,11 @@ pub mod series;
 mod state;
 mod view;
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use self::model::{Figures, GroupSpec, Thresholds};
 use self::request::QueryBody;
@@ -24,7 +27,7 @@ use crate::cache::Latest;
 use crate::clock::Clock;
 use crate::config::{OrgSettings, QueryConfig};
 use crate::exposition::{Encoded, Format, Series};
-use crate::genesys::{Endpoint, FailureReason, QueryError};
+use crate::genesys::{ApiErrorDetail, Endpoint, FailureReason, Gate, QueryError, gate};
 use crate::report::Report;
 
 pub use query::{MAX_QUERY_ROWS, QueryResult};
@@ -44,6 +47,8 @@ pub const INVALID_ROW_REASONS: [&str; 5] = [
 
 pub struct Analytics {
     org: Arc<str>,
+    /// `--collector.analytics`.
+    enabled: bool,
     clock: Clock,
     query: QueryConfig,
     groups: Vec<GroupSpec>,
@@ -53,12 +58,15 @@ pub struct Analytics {
     latest: Latest<Figures>,
     record: state::Shared,
     transitions: Mutex<audit::Transitions>,
+    /// Held back after a 404: the organisation's API has no such endpoint.
+    missing: Mutex<Gate>,
 }
 
 impl Analytics {
     pub fn new(settings: &OrgSettings, org: Arc<str>, clock: Clock) -> Analytics {
         Analytics {
             org,
+            enabled: settings.collectors.analytics,
             clock,
             query: settings.query.clone(),
             groups: settings.groups.clone(),
@@ -67,7 +75,12 @@ impl Analytics {
             latest: Latest::new(settings.cache.max_stale),
             record: state::Shared::new(),
             transitions: Mutex::new(audit::Transitions::default()),
+            missing: Mutex::new(Gate::default()),
         }
+    }
+
+    fn missing(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.missing.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Serves `figures` as a query that returned them would: benchmarks
@@ -77,6 +90,10 @@ impl Analytics {
     }
 
     async fn run(&self, cycle: &Cycle<'_>) {
+        // Held back after a 404: the latest attempt is still that 404.
+        if !self.missing().allows(Instant::now()) {
+            return;
+        }
         let body = QueryBody::new(
             self.clock.now(),
             self.query.window,
@@ -109,6 +126,7 @@ impl Analytics {
 
     fn succeeded(&self, cycle: &Cycle<'_>, figures: Figures, pages: u32) {
         let duration = self.clock.since(cycle.started);
+        self.missing().answered();
         let invalid: u64 = figures.invalid.values().sum();
         if invalid > 0 {
             tracing::warn!(org = %self.org, invalid_rows = invalid, reasons = ?figures.invalid, "skipped invalid rows");
@@ -151,6 +169,17 @@ impl Analytics {
     fn failed(&self, cycle: &Cycle<'_>, error: &QueryError) {
         let duration = self.clock.since(cycle.started);
         let reason = error.reason();
+        let outcome = Err((reason, error.to_string()));
+        self.record
+            .finished(self.last(duration, 0, outcome), Err(error.to_string()));
+        if let QueryError::Status {
+            endpoint: QUERY,
+            status: 404,
+            detail,
+        } = error
+        {
+            return self.not_found(detail);
+        }
         match error {
             QueryError::Status { status, detail, .. } => tracing::warn!(
                 org = %self.org,
@@ -172,9 +201,26 @@ impl Analytics {
                 "query failed"
             ),
         }
-        let outcome = Err((reason, error.to_string()));
-        self.record
-            .finished(self.last(duration, 0, outcome), Err(error.to_string()));
+    }
+
+    /// A 404: the organisation's API has no analytics query. Said once, with
+    /// the cause and the way out; then the query is sent once an hour.
+    fn not_found(&self, detail: &ApiErrorDetail) {
+        if !self.missing().refused(Instant::now()) {
+            return tracing::debug!(org = %self.org, "the analytics query answered 404 again");
+        }
+        tracing::warn!(
+            org = %self.org,
+            reason = FailureReason::NotFound.as_str(),
+            path = %self.query.path,
+            message = detail.message.as_deref(),
+            correlation_id = detail.correlation_id.as_deref(),
+            retry_in_seconds = gate::HOLD.as_secs(),
+            "the analytics query answered 404: its endpoint comes from the tutorial and is absent \
+             from the public API of Genesys Cloud, so this organisation may not have it; turn the \
+             analytics collector off with --no-collector.analytics (collectors: {{analytics: \
+             false}} for an organisation of the file); asking again in an hour"
+        );
     }
 
     fn last(
@@ -193,6 +239,10 @@ impl Analytics {
 }
 
 impl Collector for Analytics {
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     fn invalid_reasons(&self) -> &'static [&'static str] {
         &INVALID_ROW_REASONS
     }
@@ -223,7 +273,8 @@ impl Series for Analytics {
     }
 
     fn state(&self) -> Option<Box<dyn prometheus_client::collector::Collector>> {
-        Some(Box::new(series::State(self.record.read())))
+        self.enabled
+            .then(|| Box::new(series::State(self.record.read())) as _)
     }
 
     fn moving(&self, clock: Clock) -> Option<Box<dyn prometheus_client::collector::Collector>> {
@@ -241,16 +292,32 @@ impl Series for Analytics {
 
 impl Report for Analytics {
     fn trace(&self, out: &mut String) {
+        if !self.enabled {
+            return out.push_str("\nAnalytics query: off (--no-collector.analytics)\n");
+        }
         if let Some(traced) = &self.record.read().traced {
             view::trace(out, traced);
+        }
+        if let Some(left) = self.missing().held_for(Instant::now()) {
+            let _ = writeln!(
+                out,
+                "  (not sent since: asked again in {:.0}s, an hour after the 404)",
+                left.as_secs_f64()
+            );
         }
     }
 
     fn status(&self, html: &mut String, clock: Clock) {
+        if !self.enabled {
+            return html.push_str("<p>The analytics query is off (--no-collector.analytics).</p>");
+        }
         view::status(html, self.record.read().last_query.as_ref(), clock);
     }
 
     fn findings(&self, html: &mut String, clock: Clock) {
+        if !self.enabled {
+            return;
+        }
         let served = self.latest.servable();
         let served = served
             .as_ref()

@@ -21,7 +21,7 @@ use super::{Collecting, Collector, Cycle};
 use crate::clock::Clock;
 use crate::config::OrgSettings;
 use crate::exposition::Series;
-use crate::genesys::{Endpoint, QueryError};
+use crate::genesys::{Endpoint, Gate, QueryError, gate};
 use crate::report::Report;
 
 /// Its endpoint: the `endpoint` label of its requests.
@@ -29,10 +29,6 @@ pub const LISTING: Endpoint = Endpoint::new(2, "integrations");
 
 /// The reason counted for a malformed entity of the listing.
 pub const INVALID_INTEGRATION: &str = "invalid_integration";
-
-/// After a 403 the listing is sent at most this often: the OAuth client
-/// lacks the permission, which an administrator grants rarely.
-pub const FORBIDDEN_RETRY: Duration = Duration::from_secs(3600);
 
 /// The integrations as last listed.
 #[derive(Debug, Clone)]
@@ -44,29 +40,6 @@ pub struct Seen {
     pub list: Arc<Vec<Integration>>,
 }
 
-/// When the listing may be sent: not within [`FORBIDDEN_RETRY`] of a 403.
-#[derive(Debug, Default)]
-struct Forbidden {
-    until: Option<Instant>,
-}
-
-impl Forbidden {
-    fn allows(&self, now: Instant) -> bool {
-        self.until.is_none_or(|until| now >= until)
-    }
-
-    /// Records a 403; true when it is the first in a row (to be logged).
-    fn refused(&mut self, now: Instant) -> bool {
-        let first = self.until.is_none();
-        self.until = Some(now + FORBIDDEN_RETRY);
-        first
-    }
-
-    fn allowed(&mut self) {
-        self.until = None;
-    }
-}
-
 #[derive(Debug, Default)]
 struct Record {
     /// Bumped by every change of `seen`.
@@ -74,7 +47,8 @@ struct Record {
     /// `None` before the first listing.
     seen: Option<Seen>,
     listed_at: Option<Instant>,
-    forbidden: Forbidden,
+    /// Held back after a 403.
+    forbidden: Gate,
     transitions: audit::Transitions,
 }
 
@@ -90,7 +64,7 @@ impl Integrations {
     pub fn new(settings: &OrgSettings, org: Arc<str>) -> Integrations {
         Integrations {
             org,
-            enabled: settings.integrations,
+            enabled: settings.collectors.integrations,
             max_stale: settings.cache.max_stale,
             record: Mutex::new(Record::default()),
         }
@@ -105,9 +79,6 @@ impl Integrations {
     }
 
     async fn run(&self, cycle: &Cycle<'_>) {
-        if !self.enabled {
-            return;
-        }
         // Held back after a 403: the latest request is still that 403.
         if !self.lock().forbidden.allows(Instant::now()) {
             return self.not_listed();
@@ -125,7 +96,7 @@ impl Integrations {
             cycle.client.telemetry().invalid_rows(&counts);
         }
         let mut record = self.lock();
-        record.forbidden.allowed();
+        record.forbidden.answered();
         record.listed_at = Some(Instant::now());
         for event in record.transitions.observe(&result.integrations) {
             event.log(&self.org);
@@ -151,7 +122,7 @@ impl Integrations {
                         code = detail.code.as_deref(),
                         message = detail.message.as_deref(),
                         correlation_id = detail.correlation_id.as_deref(),
-                        retry_in_seconds = FORBIDDEN_RETRY.as_secs(),
+                        retry_in_seconds = gate::HOLD.as_secs(),
                         "the OAuth client may not list integrations (it needs the permission integrations:integration:view); asking again in an hour"
                     );
                 }
@@ -183,6 +154,10 @@ impl Integrations {
 }
 
 impl Collector for Integrations {
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     fn invalid_reasons(&self) -> &'static [&'static str] {
         &[INVALID_INTEGRATION]
     }
@@ -193,9 +168,7 @@ impl Collector for Integrations {
 
     /// Without a token nothing was sent; the analytics query's failure says why.
     fn no_token(&self, _cycle: &Cycle<'_>, _error: &QueryError) {
-        if self.enabled {
-            self.not_listed();
-        }
+        self.not_listed();
     }
 }
 
@@ -216,35 +189,12 @@ impl Report for Integrations {
     }
 
     fn status(&self, html: &mut String, _clock: Clock) {
+        if !self.enabled {
+            return html
+                .push_str("<p>The integrations listing is off (--no-collector.integrations).</p>");
+        }
         if let Some(seen) = self.seen() {
             view::status(html, &seen);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn after_a_403_the_listing_waits_an_hour() {
-        let mut gate = Forbidden::default();
-        assert!(gate.allows(Instant::now()));
-        assert!(gate.refused(Instant::now()), "the first 403 is logged");
-        tokio::time::advance(Duration::from_secs(3599)).await;
-        assert!(!gate.allows(Instant::now()));
-        tokio::time::advance(Duration::from_secs(1)).await;
-        assert!(gate.allows(Instant::now()), "asked again after an hour");
-        assert!(
-            !gate.refused(Instant::now()),
-            "a 403 again is not logged again"
-        );
-        assert!(!gate.allows(Instant::now()));
-        gate.allowed();
-        assert!(gate.allows(Instant::now()));
-        assert!(
-            gate.refused(Instant::now()),
-            "after a success, a 403 is news again"
-        );
     }
 }
