@@ -17,6 +17,14 @@ pub trait Report: Series {
     fn findings(&self, _html: &mut String, _clock: Clock) {}
 }
 
+/// `n` of a noun, in the plural unless there is one: "1 page", "2 pages".
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// `s` as HTML text, safe in elements and quoted attributes.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -8,7 +8,7 @@ use super::model::{Figures, GroupFigures};
 use super::state::{LastQuery, Record, TracedFigures};
 use crate::clock::Clock;
 use crate::logging::short;
-use crate::report::escape_html;
+use crate::report::{count, escape_html};
 
 /// The latest query's outcome and figures, as the debug trace lists them.
 pub fn trace(out: &mut String, traced: &Result<TracedFigures, String>) {
@@ -22,8 +22,10 @@ pub fn trace(out: &mut String, traced: &Result<TracedFigures, String>) {
     let invalid: u64 = f.invalid.values().sum();
     let _ = writeln!(
         out,
-        "\nOutcome: succeeded: {} pages, {} valid rows, {} invalid rows",
-        f.pages, f.rows, invalid
+        "\nOutcome: succeeded: {}, {}, {}",
+        count(f.pages, "page"),
+        count(f.rows as u64, "valid row"),
+        count(invalid, "invalid row")
     );
     for (reason, n) in &f.invalid {
         let _ = writeln!(out, "  invalid {reason}: {n}");
@@ -62,12 +64,12 @@ pub fn status(html: &mut String, last: Option<&LastQuery>, clock: Clock) {
     let _ = match &q.outcome {
         Ok(s) => write!(
             html,
-            "<p class=\"ok\">Latest query succeeded {}: {} pages, {} rows, {} consumer groups, {} invalid rows, {:.2}s.</p>",
+            "<p class=\"ok\">Latest query succeeded {}: {}, {}, {}, {}, {:.2}s.</p>",
             ago(clock, q.finished_at),
-            q.pages,
-            s.rows,
-            s.groups,
-            s.invalid_rows,
+            count(q.pages, "page"),
+            count(s.rows as u64, "row"),
+            count(s.groups as u64, "consumer group"),
+            count(s.invalid_rows, "invalid row"),
             q.duration.as_secs_f64()
         ),
         Err((reason, message)) => write!(

@@ -26,7 +26,7 @@ impl StateChanged {
             from = self.from.as_deref().unwrap_or("unseen"),
             to = to.state.code(),
             enabled = to.enabled,
-            detail = to.detail.as_deref().unwrap_or(""),
+            detail = %short(to.detail.as_deref().unwrap_or("")),
             "EventBridge integration changed state"
         );
     }

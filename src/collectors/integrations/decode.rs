@@ -81,11 +81,27 @@ pub fn entity(raw: &RawValue) -> Option<Integration> {
         id: e.id,
         enabled: e.intended_state == "ENABLED",
         state: Reported::from_code(code.as_deref()),
-        detail: detail
-            .filter(|d| !d.trim().is_empty())
-            .map(|d| crate::logging::short(&d).into_owned()),
+        detail: detail.filter(|d| !d.trim().is_empty()).map(bounded),
         state_changed: last_updated.as_deref().and_then(timestamp),
     })
+}
+
+/// The longest detail message kept whole, in bytes: real ones are a
+/// sentence; every integration holds its own between cycles.
+pub const MAX_DETAIL_BYTES: usize = 2048;
+
+/// A detail message as shown on the landing page and in the debug trace:
+/// whole, unless it is longer than [`MAX_DETAIL_BYTES`].
+fn bounded(mut detail: String) -> String {
+    if detail.len() > MAX_DETAIL_BYTES {
+        let mut at = MAX_DETAIL_BYTES;
+        while !detail.is_char_boundary(at) {
+            at -= 1;
+        }
+        detail.truncate(at);
+        detail.push('…');
+    }
+    detail
 }
 
 /// `lastUpdated` in the ISO-8601 forms Genesys writes: with or without
@@ -152,5 +168,29 @@ mod tests {
         );
         let raw: &RawValue = serde_json::from_str(&long).unwrap();
         assert!(entity(raw).is_none(), "an over-long name is malformed");
+    }
+
+    #[test]
+    fn detail_messages_are_kept_whole_up_to_a_bound() {
+        let entity_with = |message: &str| {
+            let text = serde_json::json!({
+                "id": "x", "name": "n", "intendedState": "ENABLED",
+                "reportedState": {"code": "ERROR", "detail": {"message": message}}
+            })
+            .to_string();
+            let raw: Box<RawValue> = serde_json::from_str(&text).unwrap();
+            entity(&raw).unwrap().detail
+        };
+        let sentence = "The event source aws.partner/genesys.com/cloud/demo/eventbridge-audit is not associated with an event bus in account 123456789012 (us-east-1).";
+        assert_eq!(entity_with(sentence).as_deref(), Some(sentence));
+        let long = "é".repeat(MAX_DETAIL_BYTES);
+        let kept = entity_with(&long).unwrap();
+        assert!(
+            kept.len() <= MAX_DETAIL_BYTES + '…'.len_utf8(),
+            "{}",
+            kept.len()
+        );
+        assert!(kept.ends_with('…') && long.starts_with(kept.trim_end_matches('…')));
+        assert_eq!(entity_with("  "), None);
     }
 }

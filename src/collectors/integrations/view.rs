@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::Seen;
 use crate::logging::short;
-use crate::report::escape_html;
+use crate::report::{count, escape_html};
 
 pub fn trace(out: &mut String, seen: Option<&Seen>, enabled: bool) {
     let Some(seen) = seen else {
@@ -17,9 +17,9 @@ pub fn trace(out: &mut String, seen: Option<&Seen>, enabled: bool) {
     };
     let _ = writeln!(
         out,
-        "\nIntegrations: latest listing {}; {} EventBridge integrations",
+        "\nIntegrations: latest listing {}; {}",
         if seen.up { "succeeded" } else { "failed" },
-        seen.list.len()
+        count(seen.list.len() as u64, "EventBridge integration")
     );
     for i in seen.list.iter() {
         let _ = writeln!(
@@ -31,7 +31,7 @@ pub fn trace(out: &mut String, seen: Option<&Seen>, enabled: bool) {
             if i.enabled { "enabled" } else { "not enabled" },
             i.detail
                 .as_deref()
-                .map_or(String::new(), |d| format!(": {}", short(d)))
+                .map_or(String::new(), |d| format!(": {d}"))
         );
     }
 }
