@@ -172,7 +172,7 @@ pub struct GenesysClient {
     api_url: String,
     client_id: String,
     client_secret: ClientSecret,
-    tokens: TokenCache,
+    tokens: TokenCache<QueryError>,
     cooldown: Cooldown,
     retry: Backoff,
     telemetry: Arc<Telemetry>,
@@ -247,7 +247,7 @@ impl GenesysClient {
     /// once per cycle, not once per request.
     pub async fn ensure_token(&self, deadline: Instant) -> Result<(), QueryError> {
         self.tokens
-            .get(|| self.fetch_token(deadline))
+            .get(|| self.fetch_token(deadline), QueryError::waited_for_token)
             .await
             .map(drop)
     }
@@ -262,7 +262,10 @@ impl GenesysClient {
     ) -> Result<Answer, QueryError> {
         let mut renewed = false;
         loop {
-            let token = self.tokens.get(|| self.fetch_token(deadline)).await?;
+            let token = self
+                .tokens
+                .get(|| self.fetch_token(deadline), QueryError::waited_for_token)
+                .await?;
             match self
                 .send(endpoint, deadline, || {
                     build(&self.http, token.value.expose())

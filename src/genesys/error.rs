@@ -161,7 +161,7 @@ impl fmt::Display for ApiErrorDetail {
 }
 
 /// A failed query or token request.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueryError {
     #[error("{} endpoint answered HTTP {status}{detail}", endpoint.as_str())]
     Status {
@@ -182,6 +182,10 @@ pub enum QueryError {
     Decode { endpoint: Endpoint, message: String },
     #[error("pagination stopped: {0}")]
     Pagination(String),
+    /// The token request another request of the cycle sent, and this one
+    /// waited for, failed.
+    #[error("{failed} (this request waited for that token request, sent for another)")]
+    WaitedForToken { failed: Box<QueryError> },
 }
 
 impl QueryError {
@@ -193,6 +197,14 @@ impl QueryError {
             QueryError::Transport { .. } => FailureReason::Connect,
             QueryError::Decode { .. } => FailureReason::Decode,
             QueryError::Pagination(_) => FailureReason::Pagination,
+            QueryError::WaitedForToken { failed } => failed.reason(),
+        }
+    }
+
+    /// `failed`, as a request that waited for that token request sees it.
+    pub fn waited_for_token(failed: QueryError) -> QueryError {
+        QueryError::WaitedForToken {
+            failed: Box::new(failed),
         }
     }
 }
