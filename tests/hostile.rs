@@ -14,7 +14,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -137,25 +136,9 @@ impl Exporter {
                 && std::fs::read_to_string(w[1]).is_ok_and(|t| t.contains("tls_server_config"))
         });
         let mut child = command(args).spawn().expect("the exporter binary starts");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening"
-                    && let Some(a) = v["address"].as_str()
-                {
-                    let _ = tx.send(a.parse::<SocketAddr>().unwrap());
-                }
-                kept.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("the exporter logs its address: {:?}", log.lock().unwrap()));
+        let followed = common::stderr::follow(&mut child, |_, _| true);
+        let addr = followed.address().parse::<SocketAddr>().unwrap();
+        let log = followed.lines;
         Exporter {
             child,
             addr,

@@ -19,7 +19,6 @@ mod common;
 #[path = "reliability/orgs.rs"]
 mod orgs;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
@@ -1207,7 +1206,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");
 struct Process {
     child: Child,
     url: String,
-    stderr: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Process {
@@ -1231,30 +1230,12 @@ impl Process {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the exporter binary starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let kept = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening"
-                    && let Some(a) = v["address"].as_str()
-                {
-                    let _ = tx.send(a.to_string());
-                }
-                let mut kept = kept.lock().unwrap();
-                // Only the start and any panic matter; keep memory flat.
-                if kept.len() < 64 * 1024 || line.contains("panicked") {
-                    kept.push_str(&line);
-                    kept.push('\n');
-                }
-            }
+        // Only the start and any panic matter; keep memory flat.
+        let followed = common::stderr::follow(&mut child, |kept, line| {
+            kept.len() < 1000 || line.contains("panicked")
         });
-        let address = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the exporter logs its address");
+        let address = followed.address();
+        let stderr = followed.lines;
         Process {
             child,
             url: format!("http://{address}/metrics"),
@@ -1284,8 +1265,9 @@ impl Process {
         );
         let stderr = self.stderr.lock().unwrap();
         assert!(
-            !stderr.contains("panicked"),
-            "the exporter panicked:\n{stderr}"
+            !stderr.iter().any(|l| l.contains("panicked")),
+            "the exporter panicked:\n{}",
+            stderr.join("\n")
         );
     }
 }

@@ -1,12 +1,13 @@
 //! Shared test harness: a simulated Genesys Cloud and an exporter pointed at
 //! it, both on loopback, and helpers to scrape and read samples; the
 //! certificates of the TLS tests ([`pki`]), the outside tools some tests
-//! need ([`tools`]) and the runner of the tests with a `main` of their own
-//! ([`runner`]).
+//! need ([`tools`]), the runner of the tests with a `main` of their own
+//! ([`runner`]) and the stderr of the real binary they start ([`stderr`]).
 #![allow(dead_code)]
 
 pub mod pki;
 pub mod runner;
+pub mod stderr;
 pub mod tools;
 
 use std::net::SocketAddr;
