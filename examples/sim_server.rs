@@ -74,6 +74,8 @@ fn org_config(k: usize, rows: &[serde_json::Value]) -> SimConfig {
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
+        // Derived from the client id.
+        organization_id: String::new(),
     }
 }
 

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use genesys_cloud_simulator::{
-    DEFAULT_QUERY_PATH, Fault, PagingMode, RowSource, SimConfig, Simulator,
+    DEFAULT_QUERY_PATH, DEMO_ORGANIZATION_ID, Fault, ORGANIZATION_PATH, PagingMode, RowSource,
+    SimConfig, Simulator, derived_organization_id,
 };
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -26,6 +27,8 @@ fn config(rows: Vec<Value>) -> SimConfig {
         rate_limit_per_minute: 300,
         query_path: DEFAULT_QUERY_PATH.into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
+        // Derived from the client id.
+        organization_id: String::new(),
     }
 }
 
@@ -1056,4 +1059,126 @@ async fn organisations_on_one_server_are_apart() {
     assert_eq!(sim.requests().len(), 4);
     assert!(second.requests().iter().all(|r| r.path == "/oauth/token"
         || r.header("authorization") == Some(&format!("Bearer {second_token}"))));
+}
+
+async fn get(client: &Client, sim: &Simulator, path: &str, token: Option<&str>) -> Response {
+    let mut request = client.get(format!("{}{path}", sim.base_url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+const PROD_INTEGRATION: &str = "6f0c2e1a-3b4d-4c5e-8f60-718293a4b5c6";
+
+#[tokio::test]
+async fn organization_and_integration_config_discover_the_sources() {
+    let sim = start(config(vec![])).await;
+    let client = client();
+    let config_path = format!("/api/v2/integrations/{PROD_INTEGRATION}/config/current");
+
+    // Both need the bearer token, as every platform API does.
+    for path in [ORGANIZATION_PATH, config_path.as_str()] {
+        error_body(
+            get(&client, &sim, path, None).await,
+            401,
+            "authentication.required",
+        )
+        .await;
+    }
+    let token = token(&client, &sim, ID, SECRET).await;
+
+    // Without an id of its own, the organisation's is derived from its client.
+    let response = get(&client, &sim, ORGANIZATION_PATH, Some(&token)).await;
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "inin-correlation-id").is_some_and(is_uuid_like));
+    let org: Value = response.json().await.unwrap();
+    assert_eq!(org["id"], derived_organization_id(ID));
+    assert_eq!(org["id"], sim.organization_id());
+    assert!(is_uuid_like(org["id"].as_str().unwrap()));
+    for field in [
+        "name",
+        "defaultLanguage",
+        "thirdPartyOrgName",
+        "domain",
+        "state",
+        "selfUri",
+    ] {
+        assert!(org[field].is_string(), "{field}: {org}");
+    }
+    assert!(org["version"].is_u64());
+
+    // The configuration the listing holds, with what names the source.
+    let response = get(&client, &sim, &config_path, Some(&token)).await;
+    assert_eq!(response.status(), 200);
+    let current: Value = response.json().await.unwrap();
+    assert_eq!(current["id"], PROD_INTEGRATION);
+    assert_eq!(current["name"], "eventbridge-prod");
+    assert_eq!(current["properties"]["awsAccountId"], "123456789012");
+    assert_eq!(current["properties"]["awsAccountRegion"], "us-east-1");
+    assert_eq!(
+        current["properties"]["eventSourceSuffix"],
+        "eventbridge-prod"
+    );
+    assert_eq!(current["selfUri"], config_path);
+    for field in ["version", "advanced", "notes", "credentials"] {
+        assert!(current.get(field).is_some(), "{field}: {current}");
+    }
+    let unknown = "/api/v2/integrations/00000000-0000-4000-8000-000000000000/config/current";
+    error_body(
+        get(&client, &sim, unknown, Some(&token)).await,
+        404,
+        "not.found",
+    )
+    .await;
+
+    // Faults and counters of their own.
+    sim.push_organization_fault(Fault::Respond {
+        status: 503,
+        headers: vec![],
+        body: String::new(),
+    });
+    sim.push_integration_config_fault(Fault::Respond {
+        status: 429,
+        headers: vec![("retry-after".into(), "3".into())],
+        body: String::new(),
+    });
+    assert_eq!(
+        get(&client, &sim, ORGANIZATION_PATH, Some(&token))
+            .await
+            .status(),
+        503
+    );
+    assert_eq!(
+        get(&client, &sim, ORGANIZATION_PATH, Some(&token))
+            .await
+            .status(),
+        200
+    );
+    let limited = get(&client, &sim, &config_path, Some(&token)).await;
+    assert_eq!(
+        (limited.status().as_u16(), header(&limited, "retry-after")),
+        (429, Some("3"))
+    );
+    assert_eq!(
+        (
+            sim.organization_requests(),
+            sim.integration_config_requests()
+        ),
+        (4, 4)
+    );
+    assert_eq!(sim.integrations_requests(), 0);
+}
+
+#[tokio::test]
+async fn the_demo_organisation_names_its_sources() {
+    let sim = start(SimConfig::demo()).await;
+    let client = client();
+    let token = token(&client, &sim, "demo-client", "demo-secret").await;
+    let org: Value = get(&client, &sim, ORGANIZATION_PATH, Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(org["id"], DEMO_ORGANIZATION_ID);
 }

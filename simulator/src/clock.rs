@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::ROUTES;
+
 /// How the simulator tells time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SimClock {
@@ -21,7 +23,7 @@ pub(crate) struct Clock {
     /// The one instant a frozen clock reads.
     frozen_at: Option<Instant>,
     /// Per endpoint, the correlation ids handed out so far (frozen only).
-    ids: [AtomicU64; 4],
+    ids: [AtomicU64; ROUTES],
 }
 
 impl Clock {
@@ -36,11 +38,11 @@ impl Clock {
         self.frozen_at.unwrap_or_else(Instant::now)
     }
 
-    /// The next correlation id of `endpoint` (0 to 3) when frozen, in the
-    /// UUID v4 layout; `None` on the system clock.
+    /// The next correlation id of `endpoint` (below `ROUTES`) when frozen,
+    /// in the UUID v4 layout; `None` on the system clock.
     pub(crate) fn correlation_id(&self, endpoint: usize) -> Option<String> {
         self.frozen_at?;
         let n = self.ids[endpoint].fetch_add(1, Ordering::Relaxed) + 1;
-        Some(format!("00000000-0000-4000-800{endpoint}-{n:012x}"))
+        Some(format!("00000000-0000-4000-800{endpoint:x}-{n:012x}"))
     }
 }

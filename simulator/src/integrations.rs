@@ -1,11 +1,14 @@
 //! `GET /api/v2/integrations`: the platform's integrations listing
 //! (`IntegrationEntityListing`), paged by `pageNumber` and `pageSize`,
-//! filtered by `integrationType` as the platform filters it.
+//! filtered by `integrationType` as the platform filters it; and
+//! `GET /api/v2/integrations/{id}/config/current`, one integration's current
+//! configuration (`IntegrationConfiguration`), which names its AWS account,
+//! region and event source suffix.
 
 use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::response::{SimBody, bad_request, correlation_id, json_response};
+use super::response::{SimBody, api_error, bad_request, correlation_id, json_response};
 use super::{Call, authorized, method_not_allowed};
 
 /// Where the platform lists integrations.
@@ -59,7 +62,9 @@ pub fn integration(
         "intendedState": intended,
         "config": {"current": {"id": id, "name": name, "version": 3,
             "properties": {"awsAccountId": "123456789012", "awsAccountRegion": "us-east-1",
-                "eventSourceSuffix": name, "eventFilter": ["v2.analytics.flow.{id}.aggregates"]}}},
+                "eventSourceSuffix": name, "eventFilter": ["v2.analytics.flow.{id}.aggregates"]},
+            "advanced": {}, "notes": "", "credentials": {},
+            "selfUri": format!("{INTEGRATIONS_PATH}/{id}/config/current")}},
         "reportedState": reported,
         "attributes": {},
         "selfUri": format!("{INTEGRATIONS_PATH}/{id}"),
@@ -188,6 +193,41 @@ pub(crate) fn answer(call: &Call<'_>) -> Response<SimBody> {
     })
 }
 
+/// The integration id of `/api/v2/integrations/{id}/config/current`.
+pub(crate) fn config_id(path: &str) -> Option<&str> {
+    let id = path
+        .strip_prefix(INTEGRATIONS_PATH)?
+        .strip_prefix('/')?
+        .strip_suffix("/config/current")?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
+}
+
+/// One integration's current configuration: GET, bearer token and rate
+/// limit, then the `config.current` the listing holds, or 404.
+pub(crate) fn answer_config(call: &Call<'_>, id: &str) -> Response<SimBody> {
+    if call.method != Method::GET {
+        return method_not_allowed(call.method, "GET");
+    }
+    authorized(call, |state| {
+        let found = state
+            .integrations
+            .iter()
+            .find(|i| i["id"].as_str() == Some(id));
+        match found {
+            Some(integration) => json_response(
+                StatusCode::OK,
+                &correlation_id(),
+                &integration["config"]["current"],
+            ),
+            None => api_error(
+                StatusCode::NOT_FOUND,
+                "not.found",
+                &format!("Integration {id} was not found."),
+            ),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +263,17 @@ mod tests {
         assert!(parse(Some("pageNumber=0")).is_err());
         let other = parse(Some("integrationType=purecloud-data-actions")).unwrap();
         assert_eq!(page(&all, &other)["total"], 0);
+    }
+
+    #[test]
+    fn config_paths_name_one_integration() {
+        assert_eq!(
+            config_id("/api/v2/integrations/abc/config/current"),
+            Some("abc")
+        );
+        assert_eq!(config_id("/api/v2/integrations//config/current"), None);
+        assert_eq!(config_id("/api/v2/integrations/a/b/config/current"), None);
+        assert_eq!(config_id("/api/v2/integrations/abc/config"), None);
+        assert_eq!(config_id(INTEGRATIONS_PATH), None);
     }
 }

@@ -1,8 +1,9 @@
 //! A simulated Genesys Cloud: the login service's client-credentials token
-//! endpoint (`auth`), the analytics events query (`analytics`) and the
-//! integrations listing (`integrations`), on one loopback HTTP/1.1 server;
-//! one module per API it serves, each answering its own requests, and a
-//! route table (`Endpoint::of`) that sends them there.
+//! endpoint (`auth`), the analytics events query (`analytics`), the
+//! integrations listing and configurations (`integrations`) and the
+//! organisation (`organization`), on one loopback HTTP/1.1 server; one
+//! module per API it serves, each answering its own requests, and a route
+//! table (`Endpoint::of`) that sends them there.
 //! Like a Genesys Cloud region, one server may host many organisations, each
 //! with its own OAuth client, tokens, rate limits, data and faults
 //! ([`Simulator::add_organization`]).
@@ -25,6 +26,7 @@ mod clock;
 mod data;
 mod faults;
 mod integrations;
+mod organization;
 mod paging;
 mod ratelimit;
 mod response;
@@ -54,6 +56,7 @@ pub use clock::SimClock;
 pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows, org_rows};
 pub use faults::Fault;
 pub use integrations::{EVENTBRIDGE_TYPE, INTEGRATIONS_PATH, demo_integrations, integration};
+pub use organization::{DEMO_ORGANIZATION_ID, ORGANIZATION_PATH, derived_organization_id};
 pub use paging::PagingMode;
 
 use auth::{TokenStatus, TokenStore};
@@ -87,11 +90,16 @@ pub struct SimConfig {
     pub query_path: String,
     /// What `GET /api/v2/integrations` lists (`Integration` objects).
     pub integrations: Vec<serde_json::Value>,
+    /// `Organization.id`, which names the organisation's partner event
+    /// sources; empty: one derived from the client id
+    /// ([`derived_organization_id`]).
+    pub organization_id: String,
 }
 
 impl SimConfig {
     /// The demo set-up: client `demo-client`/`demo-secret`, tokens for 24 h,
-    /// generated rows, and the platform's default 300 requests a minute.
+    /// generated rows, the platform's default 300 requests a minute, and
+    /// organisation [`DEMO_ORGANIZATION_ID`].
     pub fn demo() -> SimConfig {
         SimConfig {
             client_id: "demo-client".into(),
@@ -101,6 +109,15 @@ impl SimConfig {
             rate_limit_per_minute: 300,
             query_path: DEFAULT_QUERY_PATH.into(),
             integrations: demo_integrations(),
+            organization_id: DEMO_ORGANIZATION_ID.into(),
+        }
+    }
+
+    /// The organisation id, derived from the client id when none is set.
+    fn effective_organization_id(&self) -> String {
+        match self.organization_id.as_str() {
+            "" => derived_organization_id(&self.client_id),
+            id => id.to_owned(),
         }
     }
 }
@@ -115,6 +132,7 @@ impl fmt::Debug for SimConfig {
             .field("rows", &self.rows)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("query_path", &self.query_path)
+            .field("organization_id", &self.organization_id)
             .finish()
     }
 }
@@ -140,33 +158,40 @@ impl RecordedRequest {
     }
 }
 
-/// Which endpoint a request is for: one per API the simulator serves, each
-/// answered by its own module (`auth`, `analytics`, `integrations`).
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Which endpoint a request is for: one per API operation the simulator
+/// serves, each answered by its own module (`auth`, `analytics`,
+/// `integrations`, `organization`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint {
     Token = 0,
     Query = 1,
     Integrations = 2,
-    Other = 3,
+    IntegrationConfig = 3,
+    Organization = 4,
+    Other = 5,
 }
 
 /// Endpoints with faults and counters of their own (all but `Other`).
-const ENDPOINTS: usize = 3;
+const ENDPOINTS: usize = 5;
+/// Every endpoint, `Other` included.
+const ROUTES: usize = Endpoint::Other as usize + 1;
 
 impl Endpoint {
-    /// The route table: which endpoint a path is.
+    /// The route table: which endpoint a request is, by its path.
     fn of(path: &str, query_path: &str) -> Endpoint {
         match path {
             TOKEN_PATH => Endpoint::Token,
             p if p == query_path => Endpoint::Query,
             INTEGRATIONS_PATH => Endpoint::Integrations,
+            ORGANIZATION_PATH => Endpoint::Organization,
+            p if integrations::config_id(p).is_some() => Endpoint::IntegrationConfig,
             _ => Endpoint::Other,
         }
     }
 
     /// Its slot among the faults and counters.
     fn slot(self) -> Option<usize> {
-        (self != Endpoint::Other).then_some(self as usize)
+        ((self as usize) < ENDPOINTS).then_some(self as usize)
     }
 }
 
@@ -187,6 +212,7 @@ struct State {
 /// One organisation: its OAuth client, its state and its counters.
 struct Org {
     index: usize,
+    organization_id: String,
     client: auth::Client,
     rate_limit_per_minute: u32,
     state: Mutex<State>,
@@ -198,6 +224,7 @@ impl Org {
     fn new(index: usize, config: SimConfig) -> Org {
         Org {
             index,
+            organization_id: config.effective_organization_id(),
             client: auth::Client {
                 id: config.client_id,
                 secret: config.client_secret,
@@ -234,6 +261,8 @@ struct Shared {
     orgs: RwLock<Vec<Arc<Org>>>,
     /// Organisations by client id.
     clients: RwLock<HashMap<String, usize>>,
+    /// Organisations by organisation id.
+    organizations: RwLock<HashMap<String, usize>>,
     /// Every issued token, with the organisation it was issued to.
     tokens: Mutex<TokenStore>,
     clock: Clock,
@@ -323,6 +352,7 @@ impl Simulator {
             addr,
             query_path: config.query_path.clone(),
             clients: RwLock::new(HashMap::from([(config.client_id.clone(), 0)])),
+            organizations: RwLock::new(HashMap::from([(config.effective_organization_id(), 0)])),
             orgs: RwLock::new(vec![Arc::new(Org::new(0, config))]),
             tokens: Mutex::new(TokenStore::default()),
             clock: Clock::new(clock),
@@ -342,8 +372,9 @@ impl Simulator {
     /// client credentials at the same URLs.
     ///
     /// # Panics
-    /// When the client id is already taken or the query path differs from
-    /// the server's: both are mistakes in the test that sets it up.
+    /// When the client id or the organisation id is already taken or the
+    /// query path differs from the server's: mistakes in the test that sets
+    /// it up.
     pub fn add_organization(&self, config: SimConfig) -> Tenant {
         let shared = &self.first.shared;
         assert_eq!(
@@ -352,12 +383,24 @@ impl Simulator {
         );
         let mut orgs = shared.orgs.write().unwrap_or_else(|e| e.into_inner());
         let mut clients = shared.clients.write().unwrap_or_else(|e| e.into_inner());
+        let mut organizations = shared
+            .organizations
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         let index = orgs.len();
+        let organization_id = config.effective_organization_id();
         assert!(
-            clients.insert(config.client_id.clone(), index).is_none(),
+            !clients.contains_key(&config.client_id),
             "client id {:?} is taken",
             config.client_id
         );
+        assert!(
+            organizations
+                .insert(organization_id.clone(), index)
+                .is_none(),
+            "organisation id {organization_id:?} is taken"
+        );
+        clients.insert(config.client_id.clone(), index);
         let org = Arc::new(Org::new(index, config));
         orgs.push(org.clone());
         Tenant {
@@ -424,6 +467,17 @@ impl Tenant {
         self.push_fault(Endpoint::Integrations, f);
     }
 
+    /// Queues a fault for a coming `/api/v2/integrations/{id}/config/current`
+    /// request; each request takes one.
+    pub fn push_integration_config_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::IntegrationConfig, f);
+    }
+
+    /// Queues a fault for a coming `/api/v2/organizations/me` request.
+    pub fn push_organization_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::Organization, f);
+    }
+
     /// Drops every queued fault of every endpoint: the upstream heals.
     pub fn clear_faults(&self) {
         for faults in &mut self.org.state().faults {
@@ -439,6 +493,21 @@ impl Tenant {
     /// Requests received on `/api/v2/integrations`, faulted ones included.
     pub fn integrations_requests(&self) -> usize {
         self.received(Endpoint::Integrations)
+    }
+
+    /// Requests received on `/api/v2/integrations/{id}/config/current`.
+    pub fn integration_config_requests(&self) -> usize {
+        self.received(Endpoint::IntegrationConfig)
+    }
+
+    /// Requests received on `/api/v2/organizations/me`.
+    pub fn organization_requests(&self) -> usize {
+        self.received(Endpoint::Organization)
+    }
+
+    /// The organisation id (`Organization.id`).
+    pub fn organization_id(&self) -> &str {
+        &self.org.organization_id
     }
 
     pub fn set_paging(&self, m: PagingMode) {
@@ -568,20 +637,12 @@ async fn handle(
         shared: &shared,
         org: &org,
         method: &parts.method,
+        path: parts.uri.path(),
         headers: &parts.headers,
         body: &body,
         query: parts.uri.query(),
     };
-    let mut response = match endpoint {
-        Endpoint::Token => auth::answer(&call),
-        Endpoint::Query => analytics::answer(&call),
-        Endpoint::Integrations => integrations::answer(&call),
-        Endpoint::Other => api_error(
-            StatusCode::NOT_FOUND,
-            "not.found",
-            &format!("no resource at {}", parts.uri.path()),
-        ),
-    };
+    let mut response = answer(&call, endpoint);
     if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
         set_header(&mut response, response::CORRELATION_ID, id);
     }
@@ -594,11 +655,36 @@ async fn handle(
     Ok(response)
 }
 
+/// The route table's other half: which module answers an endpoint.
+fn answer(call: &Call<'_>, endpoint: Endpoint) -> Response<SimBody> {
+    match endpoint {
+        Endpoint::Token => auth::answer(call),
+        Endpoint::Query => analytics::answer(call),
+        Endpoint::Integrations => integrations::answer(call),
+        Endpoint::IntegrationConfig => match integrations::config_id(call.path) {
+            Some(id) => integrations::answer_config(call, id),
+            None => not_found(call.path),
+        },
+        Endpoint::Organization => organization::answer(call),
+        Endpoint::Other => not_found(call.path),
+    }
+}
+
+fn not_found(path: &str) -> Response<SimBody> {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "not.found",
+        &format!("no resource at {path}"),
+    )
+}
+
 /// A request as an API's module answers it.
 pub(crate) struct Call<'a> {
     shared: &'a Shared,
     org: &'a Org,
     method: &'a Method,
+    /// The path as sent, still percent-encoded.
+    path: &'a str,
     headers: &'a HeaderMap,
     body: &'a [u8],
     /// The query string, if any.

@@ -41,6 +41,8 @@ pub fn sim_config(rows: Vec<Value>) -> SimConfig {
         rate_limit_per_minute: 100_000,
         query_path: "/api/v2/analytics/events/details/query".into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
+        // Derived from the client id.
+        organization_id: String::new(),
     }
 }
 
