@@ -1181,4 +1181,15 @@ async fn the_demo_organisation_names_its_sources() {
         .await
         .unwrap();
     assert_eq!(org["id"], DEMO_ORGANIZATION_ID);
+    // The audit integration's error names its real source.
+    let listing: Value = get(&client, &sim, "/api/v2/integrations", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let detail = listing["entities"][1]["reportedState"]["detail"]["message"]
+        .as_str()
+        .unwrap();
+    let source = format!("aws.partner/genesys.com/cloud/{DEMO_ORGANIZATION_ID}/eventbridge-audit");
+    assert!(detail.contains(&source), "{detail}");
 }

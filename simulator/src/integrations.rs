@@ -8,6 +8,7 @@
 use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::organization::DEMO_ORGANIZATION_ID;
 use super::response::{SimBody, api_error, bad_request, correlation_id, json_response};
 use super::{Call, authorized, method_not_allowed};
 
@@ -87,9 +88,9 @@ pub fn demo_integrations() -> Vec<Value> {
             "eventbridge-audit",
             "ENABLED",
             "ERROR",
-            Some(
-                "The event source aws.partner/genesys.com/cloud/demo/eventbridge-audit is not associated with an event bus in account 123456789012 (us-east-1).",
-            ),
+            Some(&format!(
+                "The event source aws.partner/genesys.com/cloud/{DEMO_ORGANIZATION_ID}/eventbridge-audit is not associated with an event bus in account 123456789012 (us-east-1)."
+            )),
             "2026-11-30T21:04:12.512Z",
         ),
     ]
