@@ -76,8 +76,9 @@ async fn fetch_pages(groups: usize, event_types: usize, page_size: u32) -> Vec<B
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
-        // Derived from the client id.
+        // Derived from the client id; an AWS account holding nothing.
         organization_id: String::new(),
+        aws: genesys_cloud_simulator::AwsAccount::default(),
     };
     let sim = Simulator::start(([127, 0, 0, 1], 0).into(), config)
         .await

@@ -74,8 +74,9 @@ fn org_config(k: usize, rows: &[serde_json::Value]) -> SimConfig {
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
-        // Derived from the client id.
+        // Derived from the client id; an AWS account holding nothing.
         organization_id: String::new(),
+        aws: genesys_cloud_simulator::AwsAccount::default(),
     }
 }
 

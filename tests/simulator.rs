@@ -27,8 +27,9 @@ fn config(rows: Vec<Value>) -> SimConfig {
         rate_limit_per_minute: 300,
         query_path: DEFAULT_QUERY_PATH.into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
-        // Derived from the client id.
+        // Derived from the client id; an AWS account holding nothing.
         organization_id: String::new(),
+        aws: genesys_cloud_simulator::AwsAccount::default(),
     }
 }
 

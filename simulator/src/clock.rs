@@ -2,7 +2,7 @@
 //! what an exporter makes of its answers byte for byte.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use super::ROUTES;
 
@@ -14,28 +14,47 @@ pub enum SimClock {
     System,
     /// No time passes: tokens and rate-limit windows never move on, and
     /// correlation ids count up per endpoint, so that answers to concurrent
-    /// requests do not depend on which arrived first.
+    /// requests do not depend on which arrived first. The wall clock (what
+    /// AWS signatures are checked against, and the `Date` of AWS answers)
+    /// stays at the moment the simulator started.
     Frozen,
+    /// [`SimClock::Frozen`] with the wall clock at this time, so that a
+    /// client whose own clock is frozen at the same time signs AWS requests
+    /// the simulator accepts.
+    FrozenAt(SystemTime),
 }
 
 /// The clock of one running simulator.
 pub(crate) struct Clock {
     /// The one instant a frozen clock reads.
     frozen_at: Option<Instant>,
+    /// The one wall-clock time a frozen clock reads.
+    frozen_wall: Option<SystemTime>,
     /// Per endpoint, the correlation ids handed out so far (frozen only).
     ids: [AtomicU64; ROUTES],
 }
 
 impl Clock {
     pub(crate) fn new(kind: SimClock) -> Clock {
+        let frozen_wall = match kind {
+            SimClock::System => None,
+            SimClock::Frozen => Some(SystemTime::now()),
+            SimClock::FrozenAt(at) => Some(at),
+        };
         Clock {
-            frozen_at: (kind == SimClock::Frozen).then(Instant::now),
+            frozen_at: frozen_wall.map(|_| Instant::now()),
+            frozen_wall,
             ids: Default::default(),
         }
     }
 
     pub(crate) fn now(&self) -> Instant {
         self.frozen_at.unwrap_or_else(Instant::now)
+    }
+
+    /// The time of day, for what is compared with a client's clock.
+    pub(crate) fn wall(&self) -> SystemTime {
+        self.frozen_wall.unwrap_or_else(SystemTime::now)
     }
 
     /// The next correlation id of `endpoint` (below `ROUTES`) when frozen,

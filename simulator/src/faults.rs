@@ -24,6 +24,28 @@ pub enum Fault {
     Hang,
     /// Send `200` headers and part of a JSON body, then abort the connection.
     ResetMidBody,
+    /// An AWS error in the protocol of the AWS endpoint it is queued on:
+    /// awsJson `{"__type", "message"}` for EventBridge (`ThrottlingException`,
+    /// `AccessDeniedException`, `InternalException` with 500, ...); for
+    /// CloudWatch, RPC v2 CBOR with `code` as the query-protocol code SDKs
+    /// report (`Throttling`, `AccessDenied`, `InternalServiceError` with
+    /// 500, ...). With a request id and a `Date`, as AWS answers.
+    AwsError {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl Fault {
+    /// [`Fault::AwsError`] from borrowed text.
+    pub fn aws(status: u16, code: &str, message: &str) -> Fault {
+        Fault::AwsError {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
 }
 
 /// The canned response of [`Fault::Respond`]. An unusable status answers

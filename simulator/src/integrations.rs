@@ -8,6 +8,7 @@
 use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::aws::{DEMO_AWS_ACCOUNT_ID, DEMO_AWS_REGION};
 use super::organization::DEMO_ORGANIZATION_ID;
 use super::response::{SimBody, api_error, bad_request, correlation_id, json_response};
 use super::{Call, authorized, method_not_allowed};
@@ -62,7 +63,7 @@ pub fn integration(
         "notes": "",
         "intendedState": intended,
         "config": {"current": {"id": id, "name": name, "version": 3,
-            "properties": {"awsAccountId": "123456789012", "awsAccountRegion": "us-east-1",
+            "properties": {"awsAccountId": DEMO_AWS_ACCOUNT_ID, "awsAccountRegion": DEMO_AWS_REGION,
                 "eventSourceSuffix": name, "eventFilter": ["v2.analytics.flow.{id}.aggregates"]},
             "advanced": {}, "notes": "", "credentials": {},
             "selfUri": format!("{INTEGRATIONS_PATH}/{id}/config/current")}},
@@ -89,7 +90,7 @@ pub fn demo_integrations() -> Vec<Value> {
             "ENABLED",
             "ERROR",
             Some(&format!(
-                "The event source aws.partner/genesys.com/cloud/{DEMO_ORGANIZATION_ID}/eventbridge-audit is not associated with an event bus in account 123456789012 (us-east-1)."
+                "The event source aws.partner/genesys.com/cloud/{DEMO_ORGANIZATION_ID}/eventbridge-audit is not associated with an event bus in account {DEMO_AWS_ACCOUNT_ID} ({DEMO_AWS_REGION})."
             )),
             "2026-11-30T21:04:12.512Z",
         ),

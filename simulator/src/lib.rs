@@ -1,9 +1,10 @@
 //! A simulated Genesys Cloud: the login service's client-credentials token
 //! endpoint (`auth`), the analytics events query (`analytics`), the
 //! integrations listing and configurations (`integrations`) and the
-//! organisation (`organization`), on one loopback HTTP/1.1 server; one
-//! module per API it serves, each answering its own requests, and a route
-//! table (`Endpoint::of`) that sends them there.
+//! organisation (`organization`); and the AWS side of the EventBridge
+//! delivery path (`aws`: EventBridge and CloudWatch, SigV4-signed), on one
+//! loopback HTTP/1.1 server; one module per API it serves, each answering
+//! its own requests, and a route table (`Endpoint::of`) that sends them there.
 //! Like a Genesys Cloud region, one server may host many organisations, each
 //! with its own OAuth client, tokens, rate limits, data and faults
 //! ([`Simulator::add_organization`]).
@@ -22,6 +23,7 @@
 
 mod analytics;
 mod auth;
+mod aws;
 mod clock;
 mod data;
 mod faults;
@@ -52,6 +54,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+pub use aws::{
+    AwsAccount, AwsCredentials, AwsPaging, DEMO_ACCESS_KEY_ID, DEMO_AWS_ACCOUNT_ID,
+    DEMO_AWS_REGION, DEMO_SECRET_ACCESS_KEY, EventBus, EventSource, EventSourceState, RetryPolicy,
+    Rule, RuleFigures, RuleState, Target, partner_source_name,
+};
 pub use clock::SimClock;
 pub use data::{DEMO_AUDIT, DEMO_PRIMARY, DEMO_SECONDARY, RowSource, demo_rows, org_rows};
 pub use faults::Fault;
@@ -94,12 +101,16 @@ pub struct SimConfig {
     /// sources; empty: one derived from the client id
     /// ([`derived_organization_id`]).
     pub organization_id: String,
+    /// The organisation's AWS account: credentials, event sources, buses,
+    /// rules and their CloudWatch figures.
+    pub aws: AwsAccount,
 }
 
 impl SimConfig {
     /// The demo set-up: client `demo-client`/`demo-secret`, tokens for 24 h,
-    /// generated rows, the platform's default 300 requests a minute, and
-    /// organisation [`DEMO_ORGANIZATION_ID`].
+    /// generated rows, the platform's default 300 requests a minute,
+    /// organisation [`DEMO_ORGANIZATION_ID`] and its AWS account
+    /// ([`AwsAccount::demo`]).
     pub fn demo() -> SimConfig {
         SimConfig {
             client_id: "demo-client".into(),
@@ -110,6 +121,7 @@ impl SimConfig {
             query_path: DEFAULT_QUERY_PATH.into(),
             integrations: demo_integrations(),
             organization_id: DEMO_ORGANIZATION_ID.into(),
+            aws: AwsAccount::demo(),
         }
     }
 
@@ -133,6 +145,7 @@ impl fmt::Debug for SimConfig {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("query_path", &self.query_path)
             .field("organization_id", &self.organization_id)
+            .field("aws", &self.aws)
             .finish()
     }
 }
@@ -160,7 +173,7 @@ impl RecordedRequest {
 
 /// Which endpoint a request is for: one per API operation the simulator
 /// serves, each answered by its own module (`auth`, `analytics`,
-/// `integrations`, `organization`).
+/// `integrations`, `organization`, `aws`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint {
     Token = 0,
@@ -168,30 +181,53 @@ enum Endpoint {
     Integrations = 2,
     IntegrationConfig = 3,
     Organization = 4,
-    Other = 5,
+    DescribeEventSource = 5,
+    ListRules = 6,
+    ListTargetsByRule = 7,
+    GetMetricData = 8,
+    /// Another EventBridge operation.
+    EventBridgeOther = 9,
+    /// Another CloudWatch operation.
+    CloudWatchOther = 10,
+    Other = 11,
 }
 
-/// Endpoints with faults and counters of their own (all but `Other`).
-const ENDPOINTS: usize = 5;
+/// Endpoints with faults and counters of their own (those before
+/// `EventBridgeOther`).
+const ENDPOINTS: usize = 9;
 /// Every endpoint, `Other` included.
 const ROUTES: usize = Endpoint::Other as usize + 1;
 
 impl Endpoint {
-    /// The route table: which endpoint a request is, by its path.
-    fn of(path: &str, query_path: &str) -> Endpoint {
+    /// The route table: which endpoint a request is, by its path (and for
+    /// EventBridge, its `X-Amz-Target`).
+    fn of(path: &str, headers: &HeaderMap, query_path: &str) -> Endpoint {
         match path {
             TOKEN_PATH => Endpoint::Token,
             p if p == query_path => Endpoint::Query,
             INTEGRATIONS_PATH => Endpoint::Integrations,
             ORGANIZATION_PATH => Endpoint::Organization,
             p if integrations::config_id(p).is_some() => Endpoint::IntegrationConfig,
-            _ => Endpoint::Other,
+            p => aws::endpoint(p, headers).unwrap_or(Endpoint::Other),
         }
     }
 
     /// Its slot among the faults and counters.
     fn slot(self) -> Option<usize> {
         ((self as usize) < ENDPOINTS).then_some(self as usize)
+    }
+
+    /// Whether AWS answers it (rather than Genesys Cloud).
+    fn is_aws(self) -> bool {
+        matches!(
+            self,
+            Endpoint::DescribeEventSource
+                | Endpoint::ListRules
+                | Endpoint::ListTargetsByRule
+                | Endpoint::GetMetricData
+                | Endpoint::EventBridgeOther
+                | Endpoint::CloudWatchOther
+        )
     }
 }
 
@@ -200,6 +236,8 @@ struct State {
     /// Per endpoint, the faults queued for its coming requests.
     faults: [VecDeque<Fault>; ENDPOINTS],
     integrations: Vec<serde_json::Value>,
+    aws: AwsAccount,
+    aws_paging: AwsPaging,
     paging: PagingMode,
     rows: RowSource,
     limiter: RateLimiter,
@@ -234,6 +272,8 @@ impl Org {
             state: Mutex::new(State {
                 faults: Default::default(),
                 integrations: config.integrations,
+                aws: config.aws,
+                aws_paging: AwsPaging::default(),
                 paging: PagingMode::Normal,
                 rows: config.rows,
                 limiter: RateLimiter::default(),
@@ -279,13 +319,15 @@ impl Shared {
     }
 
     /// Whose request this is: the client its Basic credentials name on the
-    /// token endpoint, the owner of its bearer token elsewhere.
-    fn route(&self, endpoint: Endpoint, headers: &HeaderMap) -> Arc<Org> {
+    /// token endpoint, the organisation an AWS request names, the owner of
+    /// its bearer token elsewhere.
+    fn route(&self, endpoint: Endpoint, headers: &HeaderMap, body: &[u8]) -> Arc<Org> {
         let index = match endpoint {
             Endpoint::Token => auth::basic_credentials(headers).and_then(|(id, _)| {
                 let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
                 clients.get(&id).copied()
             }),
+            e if e.is_aws() => aws::route(self, e, headers, body),
             _ => auth::bearer_token(headers).and_then(|t| self.tokens().owner(t)),
         };
         self.org(index.unwrap_or(0))
@@ -478,6 +520,27 @@ impl Tenant {
         self.push_fault(Endpoint::Organization, f);
     }
 
+    /// Queues a fault for a coming EventBridge `DescribeEventSource` request
+    /// about this organisation's sources.
+    pub fn push_describe_event_source_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::DescribeEventSource, f);
+    }
+
+    /// Queues a fault for a coming EventBridge `ListRules` request.
+    pub fn push_list_rules_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::ListRules, f);
+    }
+
+    /// Queues a fault for a coming EventBridge `ListTargetsByRule` request.
+    pub fn push_list_targets_by_rule_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::ListTargetsByRule, f);
+    }
+
+    /// Queues a fault for a coming CloudWatch `GetMetricData` request.
+    pub fn push_get_metric_data_fault(&self, f: Fault) {
+        self.push_fault(Endpoint::GetMetricData, f);
+    }
+
     /// Drops every queued fault of every endpoint: the upstream heals.
     pub fn clear_faults(&self) {
         for faults in &mut self.org.state().faults {
@@ -505,9 +568,44 @@ impl Tenant {
         self.received(Endpoint::Organization)
     }
 
+    /// EventBridge `DescribeEventSource` requests about this organisation
+    /// (by the source name; else signed with its credentials), faulted and
+    /// refused ones included; so are the counters below.
+    pub fn describe_event_source_requests(&self) -> usize {
+        self.received(Endpoint::DescribeEventSource)
+    }
+
+    /// EventBridge `ListRules` requests about this organisation.
+    pub fn list_rules_requests(&self) -> usize {
+        self.received(Endpoint::ListRules)
+    }
+
+    /// EventBridge `ListTargetsByRule` requests about this organisation.
+    pub fn list_targets_by_rule_requests(&self) -> usize {
+        self.received(Endpoint::ListTargetsByRule)
+    }
+
+    /// CloudWatch `GetMetricData` requests about this organisation (by the
+    /// first query naming one of its sources or buses).
+    pub fn get_metric_data_requests(&self) -> usize {
+        self.received(Endpoint::GetMetricData)
+    }
+
     /// The organisation id (`Organization.id`).
     pub fn organization_id(&self) -> &str {
         &self.org.organization_id
+    }
+
+    /// Answers AWS requests about this organisation from this account from
+    /// now on: its credentials, sources, buses, rules and figures.
+    pub fn set_aws(&self, account: AwsAccount) {
+        self.org.state().aws = account;
+    }
+
+    /// Pages `ListRules`, `ListTargetsByRule` and `GetMetricData` answers
+    /// about this organisation at most this many items at a time.
+    pub fn set_aws_paging(&self, paging: AwsPaging) {
+        self.org.state().aws_paging = paging;
     }
 
     pub fn set_paging(&self, m: PagingMode) {
@@ -612,12 +710,12 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, io::Error> {
     let (parts, body) = req.into_parts();
-    let endpoint = Endpoint::of(parts.uri.path(), &shared.query_path);
+    let endpoint = Endpoint::of(parts.uri.path(), &parts.headers, &shared.query_path);
     let (body, body_error) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => (collected.to_bytes(), None),
         Err(e) => (bytes::Bytes::new(), Some(e)),
     };
-    let org = shared.route(endpoint, &parts.headers);
+    let org = shared.route(endpoint, &parts.headers, &body);
     let fault = org.received(endpoint, &parts, &body);
     if let Some(e) = body_error {
         if e.downcast_ref::<LengthLimitError>().is_some() {
@@ -630,7 +728,7 @@ async fn handle(
         // The client went away mid-body; there is no one to answer.
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string()));
     }
-    if let Some(answered) = apply(&shared, fault).await? {
+    if let Some(answered) = apply(&shared, endpoint, fault).await? {
         return Ok(answered);
     }
     let call = Call {
@@ -643,7 +741,9 @@ async fn handle(
         query: parts.uri.query(),
     };
     let mut response = answer(&call, endpoint);
-    if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
+    if endpoint.is_aws() {
+        aws::finish(&shared, endpoint, &mut response);
+    } else if let Some(id) = shared.clock.correlation_id(endpoint as usize) {
         set_header(&mut response, response::CORRELATION_ID, id);
     }
     tracing::debug!(
@@ -666,7 +766,8 @@ fn answer(call: &Call<'_>, endpoint: Endpoint) -> Response<SimBody> {
             None => not_found(call.path),
         },
         Endpoint::Organization => organization::answer(call),
-        Endpoint::Other => not_found(call.path),
+        e if e.is_aws() => aws::answer(call, e),
+        _ => not_found(call.path),
     }
 }
 
@@ -731,9 +832,22 @@ impl Org {
 
 /// What a queued fault makes of a request: an answer of its own, or none
 /// (after a delay) so that the request is answered as usual.
-async fn apply(shared: &Shared, fault: Option<Fault>) -> io::Result<Option<Response<SimBody>>> {
+async fn apply(
+    shared: &Shared,
+    endpoint: Endpoint,
+    fault: Option<Fault>,
+) -> io::Result<Option<Response<SimBody>>> {
     match fault {
         None => Ok(None),
+        Some(Fault::AwsError {
+            status,
+            code,
+            message,
+        }) => {
+            let mut response = aws::fault(endpoint, status, &code, &message);
+            aws::finish(shared, endpoint, &mut response);
+            Ok(Some(response))
+        }
         Some(Fault::Respond {
             status,
             headers,

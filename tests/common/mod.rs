@@ -41,8 +41,9 @@ pub fn sim_config(rows: Vec<Value>) -> SimConfig {
         rate_limit_per_minute: 100_000,
         query_path: "/api/v2/analytics/events/details/query".into(),
         integrations: genesys_cloud_simulator::demo_integrations(),
-        // Derived from the client id.
+        // Derived from the client id; an AWS account holding nothing.
         organization_id: String::new(),
+        aws: genesys_cloud_simulator::AwsAccount::default(),
     }
 }
 
