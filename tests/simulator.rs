@@ -1,4 +1,8 @@
-//! The simulated Genesys Cloud over real loopback HTTP.
+//! The simulated Genesys Cloud over real loopback HTTP; its AWS side with
+//! the official AWS SDK's clients in `simulator/aws.rs`.
+
+#[path = "simulator/aws.rs"]
+mod aws;
 
 use std::time::{Duration, Instant};
 
