@@ -118,6 +118,32 @@ pub enum Problem {
         "missing client secret (give the flag or set GENESYS_CLIENT_SECRET, or run with --demo)"
     )]
     NoClientSecret,
+    #[error("{0:?} is not an AWS region (such as eu-west-1)")]
+    NotAwsRegion(String),
+    #[error("{0:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")]
+    NotRoleArn(String),
+    #[error("needs aws.role_arn (--aws.role-arn)")]
+    ExternalIdWithoutRole,
+    #[error("must be 2 to 1224 characters")]
+    ExternalIdLength,
+    #[error("must be at least {}", format_duration(*.min))]
+    TooShort { min: Duration },
+    #[error("must be a whole number of minutes")]
+    NotWholeMinutes,
+    #[error("{0:?} is not a partner event source name (aws.partner/...)")]
+    NotEventSource(String),
+    #[error("{0:?} is not a rule name (letters, digits, . - _; at most 64)")]
+    NotRuleName(String),
+    #[error("name is used twice")]
+    NameTwice,
+    #[error("none given, and the integrations collector that discovers them is off")]
+    NoSources,
+    #[error("[{index}] ({name}): {problem}")]
+    InEntry {
+        index: usize,
+        name: String,
+        problem: Box<Problem>,
+    },
 }
 
 impl Problem {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use super::aws::{AwsSettings, EventSourceSpec, RuleSpec};
 use super::error::{ConfigError, Invalid, Problem};
 use super::groups::{GroupSpec, Thresholds};
 use super::secret::{ClientSecret, Secret};
@@ -187,6 +188,47 @@ pub struct Cli {
     )]
     pub no_collector_integrations: bool,
 
+    /// Watch the delivery path on AWS: the integrations' partner event sources, their bus, its
+    /// rules and their CloudWatch figures (AWS credentials from the SDK's default chain).
+    #[arg(long = "collector.aws", overrides_with = "no_collector_aws")]
+    pub collector_aws: bool,
+
+    /// Do not ask AWS (the default).
+    #[arg(long = "no-collector.aws", overrides_with = "collector_aws")]
+    pub no_collector_aws: bool,
+
+    /// AWS region of every event source [default: each integration's awsAccountRegion].
+    #[arg(long = "aws.region", value_name = "REGION")]
+    pub aws_region: Option<String>,
+
+    /// IAM role to assume for AWS (through STS), with the default credential chain's identity.
+    #[arg(long = "aws.role-arn", value_name = "ARN")]
+    pub aws_role_arn: Option<String>,
+
+    /// External id to assume --aws.role-arn with.
+    #[arg(long = "aws.external-id", value_name = "ID")]
+    pub aws_external_id: Option<String>,
+
+    /// Partner event source to watch (repeatable); replaces discovery from the integrations.
+    #[arg(long = "aws.event-source", value_name = "NAME")]
+    pub aws_event_sources: Vec<String>,
+
+    /// Rule of the event bus to watch (repeatable) [default: every rule on the bus].
+    #[arg(long = "aws.rule", value_name = "NAME")]
+    pub aws_rules: Vec<String>,
+
+    /// How long AWS figures are served before a scrape asks AWS again (at least 1m).
+    #[arg(long = "aws.cache.ttl", value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub aws_ttl: Duration,
+
+    /// CloudWatch period the figures describe (whole minutes).
+    #[arg(long = "aws.period", value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub aws_period: Duration,
+
+    /// How long after a period ends before it is read (CloudWatch's figures arrive late).
+    #[arg(long = "aws.delay", value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub aws_delay: Duration,
+
     /// Run against a built-in simulated Genesys Cloud; needs no credentials and no network.
     #[arg(long = "demo")]
     pub demo: bool,
@@ -252,10 +294,37 @@ impl Cli {
             collectors: Collectors {
                 analytics: !self.no_collector_analytics,
                 integrations: !self.no_collector_integrations,
+                // On in the demo, against the simulator, unless turned off.
+                aws: (self.collector_aws || self.demo) && !self.no_collector_aws,
             },
+            aws: self.aws_settings(),
         };
         settings.check(Source::Flags)?;
         Ok(settings)
+    }
+
+    fn aws_settings(&self) -> AwsSettings {
+        AwsSettings {
+            region: self.aws_region.clone(),
+            role_arn: self.aws_role_arn.clone(),
+            external_id: self.aws_external_id.clone(),
+            endpoint_url: None,
+            event_sources: (self.aws_event_sources.iter())
+                .map(|name| EventSourceSpec {
+                    name: name.trim().to_string(),
+                    region: None,
+                })
+                .collect(),
+            rules: (self.aws_rules.iter())
+                .map(|name| RuleSpec {
+                    name: name.trim().to_string(),
+                    max_delivery_lag: None,
+                })
+                .collect(),
+            ttl: self.aws_ttl,
+            period: self.aws_period,
+            delay: self.aws_delay,
+        }
     }
 
     /// `--consumer-group` (and the demo's groups), held to `defaults`; a

@@ -6,6 +6,7 @@
 //! read over a copy of it ([`read`]), so that what it leaves out comes from
 //! the flags. [`OrgSettings::check`] holds the rules both must meet.
 
+pub mod aws;
 pub mod duration;
 pub mod error;
 pub mod file;
@@ -18,6 +19,7 @@ pub mod settings;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use aws::{AwsSettings, EventSourceSpec, RuleSpec};
 pub use duration::{DurationError, format_duration, iso8601, parse_duration};
 pub use error::{ConfigError, FileError, Invalid};
 pub use file::FileConfig;

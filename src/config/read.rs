@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
+use super::aws::{AwsSettings, Key as AwsKey, RawRule};
 use super::error::{Entry, GroupError, GroupProblem, Invalid, OrgError, Problem};
 use super::file::valid_org_name;
 use super::groups::{GroupSpec, Thresholds};
@@ -38,13 +39,18 @@ pub fn organisation(
     defaults: &FlagSettings,
     dir: &Path,
 ) -> Result<OrgSettings<FileUpstream>, OrgError> {
+    let mut settings = OrgSettings {
+        name: String::new(),
+        groups: Vec::new(),
+        ..defaults.clone()
+    };
+    // The AWS collector runs where an `aws:` block says so; its sources
+    // and rules are the organisation's own, like its groups.
+    settings.collectors.aws = false;
+    settings.aws.event_sources.clear();
+    settings.aws.rules.clear();
     let block = OrgBlock {
-        settings: OrgSettings {
-            name: String::new(),
-            groups: Vec::new(),
-            ..defaults.clone()
-        }
-        .with_upstream(()),
+        settings: settings.with_upstream(()),
         name: None,
         region_given: false,
         api_url: None,
@@ -260,6 +266,79 @@ impl Block for Collectors {
     }
 }
 
+impl Block for AwsSettings {
+    const EXPECTING: &'static str = "AWS settings (region, role_arn, external_id, endpoint_url, \
+        event_sources, rules, cache, period, delay)";
+    const KEYS: &'static [&'static str] = &[
+        "region",
+        "role_arn",
+        "external_id",
+        "endpoint_url",
+        "event_sources",
+        "rules",
+        "cache",
+        "period",
+        "delay",
+    ];
+
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &'static str,
+        map: &mut A,
+        problems: &mut Vec<Invalid>,
+    ) -> Result<(), A::Error> {
+        let file_key = |k: AwsKey| k.of(Source::File);
+        match key {
+            "region" => self.region = map.next_value()?,
+            "role_arn" => self.role_arn = map.next_value()?,
+            "external_id" => self.external_id = map.next_value()?,
+            "endpoint_url" => self.endpoint_url = map.next_value()?,
+            "event_sources" => {
+                self.event_sources = map.next_value::<Option<_>>()?.unwrap_or_default()
+            }
+            "rules" => {
+                let raw: Option<Vec<RawRule>> = map.next_value()?;
+                match AwsSettings::read_rules(raw.unwrap_or_default()) {
+                    Ok(rules) => self.rules = rules,
+                    Err(invalid) => problems.push(invalid),
+                }
+            }
+            "cache" => {
+                let value = AwsCache(self.ttl);
+                self.ttl = map.next_value_seed(Over { value, problems })?.0;
+            }
+            "period" => set(
+                &mut self.period,
+                duration(map, file_key(AwsKey::Period), positive, problems)?,
+            ),
+            _ => set(
+                &mut self.delay,
+                duration(map, file_key(AwsKey::Delay), |_| Ok(()), problems)?,
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// `aws.cache`: its TTL.
+struct AwsCache(Duration);
+
+impl Block for AwsCache {
+    const EXPECTING: &'static str = "AWS cache settings (ttl)";
+    const KEYS: &'static [&'static str] = &["ttl"];
+
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        _key: &'static str,
+        map: &mut A,
+        problems: &mut Vec<Invalid>,
+    ) -> Result<(), A::Error> {
+        let key = AwsKey::Ttl.of(Source::File);
+        set(&mut self.0, duration(map, key, positive, problems)?);
+        Ok(())
+    }
+}
+
 impl Block for CacheConfig {
     const EXPECTING: &'static str = "cache settings (ttl, max_stale)";
     const KEYS: &'static [&'static str] = &["ttl", "max_stale"];
@@ -312,6 +391,7 @@ impl Block for OrgBlock {
         "query",
         "cache",
         "collectors",
+        "aws",
     ];
 
     fn read<'de, A: MapAccess<'de>>(
@@ -347,9 +427,14 @@ impl Block for OrgBlock {
                 let value = settings.cache.clone();
                 settings.cache = map.next_value_seed(Over { value, problems })?;
             }
-            _ => {
+            "collectors" => {
                 let value = settings.collectors;
                 settings.collectors = map.next_value_seed(Over { value, problems })?;
+            }
+            _ => {
+                let value = settings.aws.clone();
+                settings.aws = map.next_value_seed(Over { value, problems })?;
+                settings.collectors.aws = true;
             }
         }
         Ok(())
@@ -400,6 +485,9 @@ impl OrgBlock {
         settings.groups = groups(self.groups, settings.default_thresholds)?;
         let durations = [QueryWindow, QueryTimeout, CacheTtl, CacheMaxStale];
         if let Some(invalid) = noted(&mut problems, &durations) {
+            return Err(invalid.into());
+        }
+        if let Some(invalid) = problems.into_iter().next() {
             return Err(invalid.into());
         }
         Ok(settings.with_upstream(FileUpstream {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use super::aws::{AwsSettings, Key as AwsKey};
 use super::error::{Invalid, OrgError, Problem};
 use super::groups::{GroupSpec, Thresholds};
 use super::secret::ClientSecret;
@@ -84,6 +85,9 @@ pub struct OrgSettings<U = Upstream> {
     pub cache: CacheConfig,
     /// Which collectors run (contract section 13).
     pub collectors: Collectors,
+    /// The AWS collector's settings, whether it runs or not: an
+    /// organisation of the file reads its `aws:` block over the flags'.
+    pub aws: AwsSettings,
 }
 
 /// Which collectors an organisation runs: `--collector.NAME` for the
@@ -94,6 +98,8 @@ pub struct Collectors {
     pub analytics: bool,
     /// The EventBridge integrations listing.
     pub integrations: bool,
+    /// The delivery path on AWS: `--collector.aws`, or an `aws:` block.
+    pub aws: bool,
 }
 
 /// The flags' settings: served on the telemetry path when they name an
@@ -119,6 +125,7 @@ impl<U> OrgSettings<U> {
             query,
             cache,
             collectors,
+            aws,
         } = self;
         OrgSettings {
             name,
@@ -129,6 +136,7 @@ impl<U> OrgSettings<U> {
             query,
             cache,
             collectors,
+            aws,
         }
     }
 
@@ -182,7 +190,28 @@ impl<U> OrgSettings<U> {
         let thresholds = &self.default_thresholds;
         threshold(thresholds.max_lag).map_err(|p| p.of(source.key(MaxLag)))?;
         threshold(thresholds.max_processing_latency)
-            .map_err(|p| p.of(source.key(MaxProcessingLatency)))
+            .map_err(|p| p.of(source.key(MaxProcessingLatency)))?;
+        if !self.collectors.aws {
+            return Ok(());
+        }
+        self.aws.check(source)?;
+        if !self.collectors.integrations && self.aws.event_sources.is_empty() {
+            // The sources are found through the integrations listing.
+            return Err(Problem::NoSources.of(AwsKey::EventSources.of(source)));
+        }
+        if self.aws.ttl > cache.max_stale {
+            // Figures older than max-stale are not exported: they would
+            // vanish between two AWS cycles.
+            return bad(
+                CacheMaxStale,
+                Problem::ShorterThanTtl {
+                    max_stale: cache.max_stale,
+                    ttl: self.aws.ttl,
+                    ttl_key: AwsKey::Ttl.of(source),
+                },
+            );
+        }
+        Ok(())
     }
 }
 
