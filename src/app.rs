@@ -67,9 +67,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
     let simulator = match config.flags.is_demo() {
         false => None,
         true => {
-            let sim_clock = match clock.is_frozen() {
-                true => SimClock::Frozen,
-                false => SimClock::System,
+            // Frozen at the exporter's instant: the simulator checks the
+            // time AWS requests are signed at, and they are signed at it.
+            let sim_clock = match clock {
+                Clock::Frozen(at) => SimClock::FrozenAt(at),
+                Clock::System => SimClock::System,
             };
             let sim = Simulator::start_with_clock(
                 ([127, 0, 0, 1], 0).into(),

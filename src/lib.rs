@@ -13,6 +13,7 @@ pub mod cache;
 pub mod clock;
 pub mod collectors;
 pub mod config;
+pub mod discovery;
 pub mod exposition;
 pub mod genesys;
 pub mod logging;

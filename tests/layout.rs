@@ -115,6 +115,7 @@ fn the_leaves_stay_leaves() {
         ("report", &["clock", "exposition"][..]),
         ("cache", &["budget", "exposition"][..]),
         ("config", &["web", "logging"][..]),
+        ("discovery", &[][..]),
         (
             "genesys",
             &[
@@ -132,6 +133,7 @@ fn the_leaves_stay_leaves() {
                 "cache",
                 "clock",
                 "config",
+                "discovery",
                 "exposition",
                 "genesys",
                 "logging",

@@ -8,16 +8,19 @@
 //! A collector imports no other collector.
 
 pub mod analytics;
+pub mod aws;
 pub mod integrations;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::OrgSettings;
+use crate::discovery::Discovery;
 use crate::exposition::Metric;
 use crate::genesys::{GenesysClient, QueryError};
 use crate::report::Report;
@@ -52,6 +55,19 @@ pub trait Collector: Report {
 
     /// The cycle panicked (a bug); the next scrape starts another.
     fn panicked(&self, _message: &str) {}
+
+    /// Whether it asks Genesys Cloud, and so runs in the organisation's
+    /// cycle behind its token.
+    fn uses_genesys(&self) -> bool {
+        true
+    }
+
+    /// What a scrape with `budget` waits for besides the organisation's
+    /// cycle: a collector with a cycle of its own (the AWS collector's TTL
+    /// is not the Genesys one) starts or joins it here.
+    fn refresh(&self, _budget: Duration) -> Collecting<'_> {
+        Box::pin(async {})
+    }
 }
 
 /// An organisation's collectors, and everything that reports on it in the
@@ -71,14 +87,20 @@ impl Registered {
 }
 
 /// Every collector's metric families, for the catalogue.
-pub const FAMILIES: [&[Metric]; 2] = [analytics::series::ALL, integrations::series::ALL];
+pub const FAMILIES: [&[Metric]; 3] = [
+    analytics::series::ALL,
+    integrations::series::ALL,
+    aws::series::ALL,
+];
 
 /// The registration list: the collectors of an organisation with `settings`,
 /// one line each, around the Genesys client's own report.
+/// `access` says where the AWS collector's requests go.
 pub fn register(
     settings: &OrgSettings,
     client: Arc<GenesysClient>,
     org: &Arc<str>,
+    access: aws::sdk::Access,
     clock: Clock,
 ) -> Registered {
     let mut registered = Registered::default();
@@ -86,6 +108,22 @@ pub fn register(
     // The client's series (requests, token, rate limits) and its cooldown
     // come after the analytics query's, as they always have.
     registered.reports.push(client);
-    registered.add(integrations::Integrations::new(settings, org.clone()));
+    // The integrations discover the AWS collector's sources unless
+    // `aws.event_sources` names them.
+    let discovery = Arc::new(Discovery::default());
+    let discovers = settings.collectors.aws && settings.aws.event_sources.is_empty();
+    let published = discovers.then(|| discovery.clone());
+    registered.add(integrations::Integrations::new(
+        settings,
+        org.clone(),
+        published,
+    ));
+    registered.add(aws::Aws::new(
+        settings,
+        org.clone(),
+        discovery,
+        access,
+        clock,
+    ));
     registered
 }

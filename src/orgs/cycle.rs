@@ -75,8 +75,9 @@ impl Source for OrgCycle {
             started: Instant::now(),
             deadline,
         };
-        let enabled: Vec<&Arc<dyn Collector>> =
-            self.collectors.iter().filter(|c| c.enabled()).collect();
+        let enabled: Vec<&Arc<dyn Collector>> = (self.collectors.iter())
+            .filter(|c| c.enabled() && c.uses_genesys())
+            .collect();
         if enabled.is_empty() {
             return;
         }

@@ -14,6 +14,7 @@ use self::cycle::{CycleTrace, OrgCycle};
 use crate::cache::CycleCache;
 use crate::clock::Clock;
 use crate::collectors;
+use crate::collectors::aws::sdk::Access;
 use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::{Body, Format, Series, StatePart, render_org};
 use crate::genesys::client::{ClientBuildError, http_client, tls_url};
@@ -24,6 +25,8 @@ use crate::report::Report;
 pub struct Organization {
     pub settings: OrgSettings,
     pub cache: CycleCache<OrgCycle>,
+    /// Its collectors, some with a cycle of their own.
+    pub collectors: Vec<Arc<dyn collectors::Collector>>,
     /// The collectors and the client, in the order of its answer, its
     /// debug trace and its landing page.
     pub reports: Vec<Arc<dyn Report>>,
@@ -53,12 +56,24 @@ impl Organization {
             name.clone(),
             clock,
         )?);
-        let registered = collectors::register(&settings, client.clone(), &name, clock);
+        let access = match &settings.upstream {
+            // The simulator speaks AWS too, with the demo's credentials.
+            Upstream::Demo => Access {
+                endpoint_url: Some(endpoints.api_url.clone()),
+                static_key: Some((
+                    genesys_cloud_simulator::DEMO_ACCESS_KEY_ID.to_string(),
+                    genesys_cloud_simulator::DEMO_SECRET_ACCESS_KEY.to_string(),
+                )),
+            },
+            Upstream::Remote(_) => Access::default(),
+        };
+        let registered = collectors::register(&settings, client.clone(), &name, access, clock);
         let collectors = registered.collectors.iter().filter(|c| c.enabled());
         telemetry
             .declare_invalid_reasons(collectors.flat_map(|c| c.invalid_reasons().iter().copied()));
-        let cycle = OrgCycle::new(client, registered.collectors, name, clock);
+        let cycle = OrgCycle::new(client, registered.collectors.clone(), name, clock);
         Ok(Organization {
+            collectors: registered.collectors,
             cache: CycleCache::new(cycle, settings.cache.ttl),
             reports: registered.reports,
             state_part: StatePart::default(),
@@ -74,7 +89,11 @@ impl Organization {
     /// Its series into `body`, after waiting as a scrape with `budget`
     /// does (the cache may start a cycle).
     pub async fn render(&self, budget: Duration, format: Format, body: &mut Body) {
-        self.cache.get(budget).await;
+        let own = (self.collectors.iter())
+            .filter(|c| c.enabled())
+            .map(|c| c.refresh(budget));
+        futures_util::future::join(self.cache.get(budget), futures_util::future::join_all(own))
+            .await;
         let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
         render_org(format, &self.state_part, &owners, self.clock, body);
     }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod decode;
+pub mod discover;
 pub mod integration;
 pub mod listing;
 pub mod series;
@@ -20,6 +21,7 @@ use self::listing::IntegrationsResult;
 use super::{Collecting, Collector, Cycle};
 use crate::clock::Clock;
 use crate::config::OrgSettings;
+use crate::discovery::Discovery;
 use crate::exposition::Series;
 use crate::genesys::{Endpoint, Gate, QueryError, gate};
 use crate::report::Report;
@@ -58,15 +60,25 @@ pub struct Integrations {
     enabled: bool,
     max_stale: Duration,
     record: Mutex<Record>,
+    /// Where the partner sources found are published, when the AWS
+    /// collector discovers them.
+    discovery: Option<(Arc<Discovery>, discover::Discoverer)>,
 }
 
 impl Integrations {
-    pub fn new(settings: &OrgSettings, org: Arc<str>) -> Integrations {
+    /// `discovery` is where the AWS collector reads the sources, when it
+    /// needs them discovered.
+    pub fn new(
+        settings: &OrgSettings,
+        org: Arc<str>,
+        discovery: Option<Arc<Discovery>>,
+    ) -> Integrations {
         Integrations {
             org,
             enabled: settings.collectors.integrations,
             max_stale: settings.cache.max_stale,
             record: Mutex::new(Record::default()),
+            discovery: discovery.map(|d| (d, discover::Discoverer::default())),
         }
     }
 
@@ -84,12 +96,48 @@ impl Integrations {
             return self.not_listed();
         }
         match listing::run(cycle.client, cycle.deadline).await {
-            Ok(result) => self.listed(cycle, result),
-            Err(error) => self.failed(&error),
+            Ok(result) => {
+                let list = self.listed(cycle, result);
+                self.discover(cycle, &list).await;
+            }
+            Err(error) => {
+                self.undiscovered(&error);
+                self.failed(&error);
+            }
         }
     }
 
-    fn listed(&self, cycle: &Cycle<'_>, result: IntegrationsResult) {
+    /// The partner sources of the integrations just listed, for the AWS
+    /// collector; on failure it keeps what it had.
+    async fn discover(&self, cycle: &Cycle<'_>, list: &[Integration]) {
+        let Some((discovery, discoverer)) = &self.discovery else {
+            return;
+        };
+        match discoverer
+            .run(cycle.client, list, cycle.deadline, &self.org)
+            .await
+        {
+            Ok(found) => discovery.publish(found),
+            Err(error) => {
+                tracing::warn!(
+                    org = %self.org,
+                    reason = error.reason().as_str(),
+                    error = %error,
+                    "cannot read the organisation's id (GET /api/v2/organizations/me): its event sources are not discovered"
+                );
+                discovery.failed(format!("GET /api/v2/organizations/me: {error}"));
+            }
+        }
+    }
+
+    /// Discovery had nothing to go on this cycle.
+    fn undiscovered(&self, why: &dyn std::fmt::Display) {
+        if let Some((discovery, _)) = &self.discovery {
+            discovery.failed(format!("the integrations listing failed: {why}"));
+        }
+    }
+
+    fn listed(&self, cycle: &Cycle<'_>, result: IntegrationsResult) -> Arc<Vec<Integration>> {
         if result.invalid > 0 {
             tracing::warn!(org = %self.org, invalid = result.invalid, "skipped malformed integrations");
             let counts = [(INVALID_INTEGRATION, result.invalid)].into();
@@ -102,10 +150,12 @@ impl Integrations {
             event.log(&self.org);
         }
         record.generation += 1;
+        let list = Arc::new(result.integrations);
         record.seen = Some(Seen {
             up: true,
-            list: Arc::new(result.integrations),
+            list: list.clone(),
         });
+        list
     }
 
     fn failed(&self, error: &QueryError) {
@@ -167,7 +217,8 @@ impl Collector for Integrations {
     }
 
     /// Without a token nothing was sent; the analytics query's failure says why.
-    fn no_token(&self, _cycle: &Cycle<'_>, _error: &QueryError) {
+    fn no_token(&self, _cycle: &Cycle<'_>, error: &QueryError) {
+        self.undiscovered(error);
         self.not_listed();
     }
 }
