@@ -17,7 +17,7 @@ use aws_sdk_eventbridge::types::RuleState;
 use tokio::time::Instant;
 
 use super::errors::{self, Kind};
-use super::model::SourceState;
+use super::model::{SourceState, account_of};
 use super::sdk::Clients;
 use crate::clock::Clock;
 use crate::genesys::Gate;
@@ -104,6 +104,15 @@ pub enum CallError {
     Failed { op: Op, message: String },
     #[error("the event sources are not discovered: {0}")]
     NotDiscovered(String),
+}
+
+/// A bus's rules as `ListRules` lists them.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// Each rule's name and whether it is enabled.
+    pub rules: Vec<(String, bool)>,
+    /// The bus's account, from its rules' ARNs.
+    pub account: Option<String>,
 }
 
 /// Every request's count, the cycle's requests, and the operations held
@@ -259,15 +268,14 @@ impl Caller {
         }
     }
 
-    /// `ListRules` on `bus`, every page: each rule's name and whether it is
-    /// enabled. `None` when the bus does not exist.
+    /// `ListRules` on `bus`, every page. `None` when the bus does not exist.
     pub async fn rules(
         &self,
         clients: &Clients,
         bus: &str,
         deadline: Instant,
-    ) -> Result<Option<Vec<(String, bool)>>, CallError> {
-        let mut rules = Vec::new();
+    ) -> Result<Option<Listed>, CallError> {
+        let mut listed = Listed::default();
         let mut pages = Pages::default();
         loop {
             let token = pages.token.clone();
@@ -282,7 +290,13 @@ impl Caller {
                 Err(CallError::NotFound) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            rules.extend(out.rules().iter().filter_map(|r| {
+            if listed.account.is_none() {
+                listed.account = out
+                    .rules()
+                    .iter()
+                    .find_map(|r| r.arn().and_then(account_of));
+            }
+            listed.rules.extend(out.rules().iter().filter_map(|r| {
                 let enabled = matches!(
                     r.state(),
                     Some(RuleState::Enabled | RuleState::EnabledWithAllCloudtrailManagementEvents)
@@ -290,7 +304,7 @@ impl Caller {
                 r.name().map(|n| (n.to_string(), enabled))
             }));
             if !pages.next(out.next_token(), Op::ListRules)? {
-                return Ok(Some(rules));
+                return Ok(Some(listed));
             }
         }
     }

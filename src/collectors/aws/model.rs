@@ -143,9 +143,28 @@ pub fn period_at(now: SystemTime, period: Duration, delay: Duration) -> (SystemT
     (end - Duration::from_secs(p), end)
 }
 
+/// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`),
+/// if any: a partner event source's names none
+/// (`arn:aws:events:REGION::event-source/aws.partner/...`), a rule's does.
+pub fn account_of(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_account_is_read_from_a_rule_arn_not_a_partner_source_arn() {
+        let rule = "arn:aws:events:us-east-1:123456789012:rule/aws.partner/genesys.com/cloud/org/prod/to-sqs";
+        assert_eq!(account_of(rule).as_deref(), Some("123456789012"));
+        let source =
+            "arn:aws:events:us-east-1::event-source/aws.partner/genesys.com/cloud/org/prod";
+        assert_eq!(account_of(source), None);
+        assert_eq!(account_of("not an arn"), None);
+    }
 
     #[test]
     fn the_period_is_the_last_whole_one_past_the_delay() {

@@ -12,7 +12,7 @@ use super::AwsCycle;
 use super::calls::{CallError, Query};
 use super::model::{
     self, COUNTS, EVENTS, LATENCY, Missing, NO_INTEGRATION, Path, Rule, Source, SourceState,
-    Watched,
+    Watched, account_of,
 };
 use super::sdk::Clients;
 
@@ -103,18 +103,24 @@ async fn source(
         .caller
         .describe(&clients, &watched.name, deadline)
         .await?;
+    let listed = if state == SourceState::NOT_FOUND {
+        None
+    } else {
+        cycle
+            .caller
+            .rules(&clients, &watched.name, deadline)
+            .await?
+    };
     let mut watched = watched.clone();
     if watched.account_id.is_none() {
-        // arn:aws:events:REGION:ACCOUNT:event-source/NAME
-        watched.account_id = arn
-            .as_deref()
-            .and_then(|a| a.split(':').nth(4))
-            .filter(|a| !a.is_empty())
-            .map(str::to_string);
+        // AWS leaves the account out of a partner event source's ARN; the
+        // ARNs of its bus's rules have it.
+        watched.account_id = (arn.as_deref().and_then(account_of))
+            .or_else(|| listed.as_ref().and_then(|l| l.account.clone()));
     }
-    let rules = match state == SourceState::NOT_FOUND {
-        true => None,
-        false => rules(cycle, &clients, &watched.name, deadline).await?,
+    let rules = match listed {
+        None => None,
+        Some(listed) => Some(rules(cycle, &clients, &watched.name, listed.rules, deadline).await?),
     };
     Ok(Source {
         watched,
@@ -125,17 +131,14 @@ async fn source(
     })
 }
 
-/// The watched rules of `bus`, with their targets; `None` when the bus
-/// does not exist.
+/// The watched rules of those `listed` on `bus`, with their targets.
 async fn rules(
     cycle: &AwsCycle,
     clients: &Clients,
     bus: &str,
+    listed: Vec<(String, bool)>,
     deadline: Instant,
-) -> Result<Option<Vec<Rule>>, CallError> {
-    let Some(listed) = cycle.caller.rules(clients, bus, deadline).await? else {
-        return Ok(None);
-    };
+) -> Result<Vec<Rule>, CallError> {
     let named = &cycle.settings.rules;
     let watched: Vec<(String, bool)> = listed
         .into_iter()
@@ -169,7 +172,7 @@ async fn rules(
             threshold: threshold.as_secs_f64(),
         });
     }
-    Ok(Some(rules))
+    Ok(rules)
 }
 
 /// Where a query's value goes.
