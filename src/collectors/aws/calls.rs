@@ -39,19 +39,24 @@ pub enum Op {
     ListRules,
     ListTargetsByRule,
     GetMetricData,
+    /// The role's credentials, which the SDK asks STS for when it needs
+    /// them (see `sdk`), not a call of the collector's.
+    AssumeRole,
 }
 
 impl Op {
-    pub const ALL: [Op; 4] = [
+    pub const ALL: [Op; 5] = [
         Op::DescribeEventSource,
         Op::ListRules,
         Op::ListTargetsByRule,
         Op::GetMetricData,
+        Op::AssumeRole,
     ];
 
     pub fn service(self) -> &'static str {
         match self {
             Op::GetMetricData => "cloudwatch",
+            Op::AssumeRole => "sts",
             _ => "eventbridge",
         }
     }
@@ -62,6 +67,7 @@ impl Op {
             Op::ListRules => "ListRules",
             Op::ListTargetsByRule => "ListTargetsByRule",
             Op::GetMetricData => "GetMetricData",
+            Op::AssumeRole => "AssumeRole",
         }
     }
 
@@ -72,6 +78,7 @@ impl Op {
             Op::ListRules => "events:ListRules",
             Op::ListTargetsByRule => "events:ListTargetsByRule",
             Op::GetMetricData => "cloudwatch:GetMetricData",
+            Op::AssumeRole => "sts:AssumeRole",
         }
     }
 }
@@ -154,7 +161,7 @@ impl Caller {
         self.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn record(&self, traced: Traced) {
+    pub(super) fn record(&self, traced: Traced) {
         let code = traced.status.map_or("error".to_string(), |s| s.to_string());
         let mut ledger = self.lock();
         *ledger.requests.entry((traced.op, code)).or_default() += 1;

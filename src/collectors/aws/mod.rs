@@ -55,11 +55,12 @@ impl Aws {
         clock: Clock,
     ) -> Aws {
         let aws = settings.aws.clone();
+        let caller = Arc::new(Caller::new(clock));
         let cycle = AwsCycle {
             org,
-            sdk: Sdk::new(&aws, access, clock),
+            sdk: Sdk::new(&aws, access, clock, caller.clone()),
             lag_threshold: settings.default_thresholds.max_lag,
-            caller: Caller::new(clock),
+            caller,
             discovery,
             clock,
             latest: Latest::new(settings.cache.max_stale),
@@ -98,7 +99,8 @@ pub struct AwsCycle {
     /// The organisation's lag threshold: a rule's unless `aws.rules` gives one.
     lag_threshold: Duration,
     sdk: Sdk,
-    caller: Caller,
+    /// Shared with the SDK's STS client, whose requests it records too.
+    caller: Arc<Caller>,
     discovery: Arc<Discovery>,
     clock: Clock,
     latest: Latest<Path>,

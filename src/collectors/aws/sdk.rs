@@ -4,19 +4,27 @@
 //! shared by every organisation, with the organisation's credentials (the
 //! default chain, or a role assumed through STS). The SDK's own retries are
 //! off: the collector retries within its budget and owns the throttling
-//! cooldown, which SDK retries would defeat by sending more requests.
+//! cooldown, which SDK retries would defeat by sending more requests. The
+//! SDK asks STS for a role's credentials on its own, when they are needed:
+//! those requests are recorded from the HTTPS client of STS alone.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_eventbridge::config::{Credentials, SharedCredentialsProvider, SharedHttpClient};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use tokio::sync::OnceCell;
 
+use super::calls::{Caller, Op, Traced};
 use crate::clock::Clock;
 use crate::config::AwsSettings;
 
@@ -79,12 +87,14 @@ pub struct Sdk {
     access: Access,
     role: Option<(String, Option<String>)>,
     clock: Clock,
+    /// Where the STS requests go on record.
+    caller: Arc<Caller>,
     base: OnceCell<SdkConfig>,
     by_region: Mutex<HashMap<String, Clients>>,
 }
 
 impl Sdk {
-    pub fn new(settings: &AwsSettings, access: Access, clock: Clock) -> Sdk {
+    pub fn new(settings: &AwsSettings, access: Access, clock: Clock, caller: Arc<Caller>) -> Sdk {
         let endpoint_url = settings.endpoint_url.clone().or(access.endpoint_url);
         Sdk {
             access: Access {
@@ -93,6 +103,7 @@ impl Sdk {
             },
             role: (settings.role_arn.clone()).map(|arn| (arn, settings.external_id.clone())),
             clock,
+            caller,
             base: OnceCell::new(),
             by_region: Mutex::new(HashMap::new()),
         }
@@ -153,9 +164,16 @@ impl Sdk {
         let Some((arn, external_id)) = &self.role else {
             return config;
         };
+        let recorded = Recorded {
+            caller: self.caller.clone(),
+            role: arn.clone(),
+        };
+        let sts = (config.clone().into_builder())
+            .http_client(SharedHttpClient::new(recorded))
+            .build();
         let mut role = aws_config::sts::AssumeRoleProvider::builder(arn)
             .session_name(SESSION_NAME)
-            .configure(&config);
+            .configure(&sts);
         if let Some(id) = external_id {
             role = role.external_id(id);
         }
@@ -168,5 +186,57 @@ impl Sdk {
             .into_builder()
             .credentials_provider(SharedCredentialsProvider::new(role))
             .build()
+    }
+}
+
+/// The HTTPS client of STS: the shared one, each request recorded in the
+/// ledger as `AssumeRole` with its status and request id.
+#[derive(Debug)]
+struct Recorded {
+    caller: Arc<Caller>,
+    /// The role's ARN, what the trace says it asked about.
+    role: String,
+}
+
+impl HttpClient for Recorded {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(RecordedConnector {
+            inner: HTTP.http_connector(settings, components),
+            caller: self.caller.clone(),
+            role: self.role.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct RecordedConnector {
+    inner: SharedHttpConnector,
+    caller: Arc<Caller>,
+    role: String,
+}
+
+impl HttpConnector for RecordedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let started = Instant::now();
+        let answer = self.inner.call(request);
+        let (caller, role) = (self.caller.clone(), self.role.clone());
+        HttpConnectorFuture::new(async move {
+            let answer = answer.await;
+            let response = answer.as_ref().ok();
+            caller.record(Traced {
+                op: Op::AssumeRole,
+                subject: role,
+                status: response.map(|r| r.status().as_u16()),
+                duration: started.elapsed(),
+                request_id: (response.and_then(|r| r.headers().get("x-amzn-requestid")))
+                    .map(str::to_string),
+                error: answer.as_ref().err().map(|e| e.to_string()),
+            });
+            answer
+        })
     }
 }
