@@ -22,6 +22,7 @@ signed what.
 import io
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -106,6 +107,8 @@ def main():
     app = Recorder(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     print(server.server_port, flush=True)
+    # The port is all the test reads from stdout: the rest goes to stderr.
+    os.dup2(2, 1)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sys.stdin.read()
     server.shutdown()
