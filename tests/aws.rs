@@ -122,13 +122,13 @@ async fn the_demo_path_is_exported_with_counts_without_datapoints_as_0_and_no_la
     let info = [
         ("event_source", prod.clone()),
         ("integration_id", "none".into()),
-        ("aws_account_id", "unknown".into()),
+        ("aws_account_id", "123456789012".into()),
         ("region", "us-east-1".into()),
     ];
     assert_eq!(
         value(&body, "genesys_eventbridge_event_source_info", &info),
         Some(1.0),
-        "a partner source's ARN names no account"
+        "the account of its bus's rules"
     );
     let sqs = rule(&prod, "genesys-to-sqs-orders");
     let lambda = rule(&prod, "genesys-to-lambda-analytics");

@@ -763,7 +763,7 @@ async fn a_source_that_does_not_exist_is_not_found() {
     let body = exporter.scrape().await;
     Expected::default()
         .cycle(&[("eventbridge", "DescribeEventSource", "400", 1.0)], 0.0)
-        .source(gone, "none", "not_found")
+        .source(gone, "unknown", "not_found")
         .check(moto, &body);
     let asked = moto.requests_signed_by(key).await;
     let describe = ("events".to_string(), "DescribeEventSource".to_string());
