@@ -112,3 +112,66 @@ impl Transitions {
         events
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collectors::aws::model::{Rule, Source, SourceState, Watched};
+    use std::time::UNIX_EPOCH;
+
+    fn path(state: &str, failed: f64) -> Path {
+        let rule = Rule {
+            bus: "b".into(),
+            name: "r".into(),
+            enabled: true,
+            targets: 1,
+            targets_without_dlq: 0,
+            counts: [10.0, failed, 0.0, 0.0, 0.0, 0.0],
+            latency: None,
+            lag: None,
+            threshold: 30.0,
+        };
+        let watched = Watched {
+            name: "b".into(),
+            integration_id: "none".into(),
+            integration: None,
+            account_id: None,
+            region: "us-east-1".into(),
+        };
+        Path {
+            period_end: UNIX_EPOCH,
+            sources: vec![Source {
+                watched,
+                state: SourceState::from_code(state),
+                expiry: None,
+                events: Some(1.0),
+                rules: Some(vec![rule]),
+            }],
+            named_rules: vec![],
+        }
+    }
+
+    #[test]
+    fn each_transition_is_one_event() {
+        let mut t = Transitions::default();
+        assert!(
+            t.observe(&path("ACTIVE", 0.0)).is_empty(),
+            "first seen ACTIVE and delivering"
+        );
+        assert!(t.observe(&path("ACTIVE", 0.0)).is_empty());
+        let failing = t.observe(&path("ACTIVE", 3.0));
+        assert!(
+            matches!(failing[..], [Event::RuleFailing { failed: 3.0, .. }]),
+            "{failing:?}"
+        );
+        assert!(
+            t.observe(&path("ACTIVE", 5.0)).is_empty(),
+            "still failing: no news"
+        );
+        let changed = t.observe(&path("PENDING", 0.0));
+        assert!(
+            matches!(&changed[..], [Event::SourceStateChanged { to, .. }, Event::RuleRecovered { .. }] if to == "PENDING"),
+            "{changed:?}"
+        );
+    }
+}
