@@ -43,7 +43,7 @@ async fn sim() -> Simulator {
 
 /// One organisation's AWS collector watching `sources`, against `sim`.
 fn collector(sim: &Simulator, sources: &[&str], extra: &[&str]) -> Aws {
-    let mut args = vec!["exporter", "--demo", "--aws.region", "us-east-1"];
+    let mut args = vec!["exporter", "--collector.aws", "--aws.region", "us-east-1"];
     for s in sources {
         args.extend(["--aws.event-source", s]);
     }

@@ -15,7 +15,7 @@ use super::settings::{
     CacheConfig, Collectors, Endpoints, FlagSettings, OrgSettings, QueryConfig, Source, Upstream,
     hosts,
 };
-use super::{DEMO_GROUPS, DEMO_ORG, FLAGS_ORG, LogFormat, LogLevel, parse_duration};
+use super::{DEMO_GROUPS, DEMO_ORG, DEMO_RULES, FLAGS_ORG, LogFormat, LogLevel, parse_duration};
 use crate::web::config::{self as webconfig, WebConfig};
 
 #[derive(Debug, Parser)]
@@ -315,7 +315,12 @@ impl Cli {
                     region: None,
                 })
                 .collect(),
-            rules: (self.aws_rules.iter())
+            rules: (self.aws_rules.iter().map(String::as_str))
+                .chain(
+                    DEMO_RULES
+                        .into_iter()
+                        .filter(|_| self.demo && self.aws_rules.is_empty()),
+                )
                 .map(|name| RuleSpec {
                     name: name.trim().to_string(),
                     max_delivery_lag: None,

@@ -42,6 +42,15 @@ pub const DEMO_GROUPS: [&str; 3] = [
     "eventbridge-consumer-audit",
 ];
 
+/// The rules demo mode watches on its partner bus: the simulator's three,
+/// and one it does not have, to show a rule missing.
+pub const DEMO_RULES: [&str; 4] = [
+    "genesys-to-sqs-orders",
+    "genesys-to-lambda-analytics",
+    "genesys-archive-replay",
+    "genesys-to-kinesis-audit",
+];
+
 /// Largest page size accepted; Genesys analytics queries page at most this many rows.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
