@@ -11,11 +11,18 @@
 //! It prints `api http://127.0.0.1:PORT` (login and API base URL) and
 //! `admin http://127.0.0.1:PORT`, then serves until SIGINT or SIGTERM.
 //! Organisation K (from 1) has the client `bench-client-K` / `bench-secret-K`.
+//! The AWS side (EventBridge and CloudWatch, on the API port) answers
+//! requests signed with the demo's AWS key about each organisation's
+//! account: with `--aws healthy`, the sources of its integrations, each
+//! `ACTIVE` with a bus and a healthy rule (and `--aws-rules N` more rules on
+//! each bus); with `--aws demo`, organisation 1 is the demo's organisation
+//! with the demo's account and the others are healthy.
 //! The admin port answers:
 //!
-//! - `GET /counters`: `token_requests N`, `query_requests N` and
-//!   `integrations_requests N` over all organisations, one a line, then a line
-//!   `org K token_requests N query_requests N integrations_requests N` for each;
+//! - `GET /counters`: `token_requests N`, `query_requests N`,
+//!   `integrations_requests N` and the other endpoints' counts ([`COUNTED`])
+//!   over all organisations, one a line, then a line
+//!   `org K token_requests N query_requests N ...` for each;
 //! - `POST /fault/429?retry_after=SECONDS&orgs=A-B`: the next query of each of
 //!   organisations A to B answers 429 with that `Retry-After` (20 s and
 //!   organisation 1 when not given);
@@ -35,8 +42,20 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use genesys_cloud_simulator::{
-    DEFAULT_QUERY_PATH, Fault, RowSource, SimConfig, Simulator, Tenant, org_rows,
+    AwsAccount, DEFAULT_QUERY_PATH, DEMO_ORGANIZATION_ID, Fault, RowSource, SimConfig, Simulator,
+    Tenant, derived_organization_id, org_rows, partner_source_name,
 };
+
+/// Each organisation's AWS account.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Aws {
+    /// An account holding nothing.
+    None,
+    /// The sources of its integrations, each with a bus and a healthy rule.
+    Healthy,
+    /// Organisation 1 the demo's, with its account; the others healthy.
+    Demo,
+}
 
 /// The simulated Genesys Cloud as a process of its own.
 #[derive(clap::Parser)]
@@ -56,6 +75,13 @@ struct Args {
     /// Event types of each group.
     #[arg(long, default_value_t = 3)]
     event_types: usize,
+    /// The organisations' AWS accounts.
+    #[arg(long, value_enum, default_value_t = Aws::None)]
+    aws: Aws,
+    /// Healthy rules added to each bus of a healthy account: more
+    /// CloudWatch queries than one GetMetricData call takes, say.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    aws_rules: usize,
 }
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
@@ -64,38 +90,75 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     r
 }
 
-fn org_config(k: usize, rows: &[serde_json::Value]) -> SimConfig {
+fn org_config(k: usize, rows: &[serde_json::Value], args: &Args) -> SimConfig {
+    let client_id = format!("bench-client-{k}");
+    let integrations = genesys_cloud_simulator::demo_integrations();
+    let (organization_id, aws) = match args.aws {
+        Aws::None => (String::new(), AwsAccount::default()),
+        Aws::Demo if k == 1 => (DEMO_ORGANIZATION_ID.to_string(), AwsAccount::demo()),
+        Aws::Healthy | Aws::Demo => {
+            let id = derived_organization_id(&client_id);
+            let suffixes: Vec<&str> = (integrations.iter())
+                .filter_map(|i| i["name"].as_str())
+                .collect();
+            let mut account = AwsAccount::healthy(&id, &suffixes);
+            for suffix in &suffixes {
+                account.add_healthy_rules(&partner_source_name(&id, suffix), args.aws_rules);
+            }
+            (id, account)
+        }
+    };
     SimConfig {
-        client_id: format!("bench-client-{k}"),
         client_secret: format!("bench-secret-{k}"),
+        client_id,
         token_lifetime: Duration::from_secs(86_400),
         rows: RowSource::Fixed(rows.to_vec()),
         // High enough that only the 429s asked for happen.
         rate_limit_per_minute: 1_000_000,
         query_path: DEFAULT_QUERY_PATH.into(),
-        integrations: genesys_cloud_simulator::demo_integrations(),
-        // Derived from the client id; an AWS account holding nothing.
-        organization_id: String::new(),
-        aws: genesys_cloud_simulator::AwsAccount::default(),
+        integrations,
+        // Empty: derived from the client id.
+        organization_id,
+        aws,
     }
 }
 
+/// A counter of an organisation's requests.
+type Counter = fn(&Tenant) -> usize;
+
+/// The counters `/counters` reports, by name.
+const COUNTED: [(&str, Counter); 9] = [
+    ("token_requests", Tenant::token_requests),
+    ("query_requests", Tenant::query_requests),
+    ("integrations_requests", Tenant::integrations_requests),
+    (
+        "integration_config_requests",
+        Tenant::integration_config_requests,
+    ),
+    ("organization_requests", Tenant::organization_requests),
+    (
+        "describe_event_source_requests",
+        Tenant::describe_event_source_requests,
+    ),
+    ("list_rules_requests", Tenant::list_rules_requests),
+    (
+        "list_targets_by_rule_requests",
+        Tenant::list_targets_by_rule_requests,
+    ),
+    ("get_metric_data_requests", Tenant::get_metric_data_requests),
+];
+
 fn counters(orgs: &[Tenant]) -> String {
-    let sum = |f: fn(&Tenant) -> usize| orgs.iter().map(f).sum::<usize>();
-    let mut out = format!(
-        "token_requests {}\nquery_requests {}\nintegrations_requests {}\n",
-        sum(Tenant::token_requests),
-        sum(Tenant::query_requests),
-        sum(Tenant::integrations_requests)
-    );
+    let mut out = String::new();
+    for (name, count) in COUNTED {
+        out += &format!("{name} {}\n", orgs.iter().map(count).sum::<usize>());
+    }
     for (i, org) in orgs.iter().enumerate() {
-        out += &format!(
-            "org {} token_requests {} query_requests {} integrations_requests {}\n",
-            i + 1,
-            org.token_requests(),
-            org.query_requests(),
-            org.integrations_requests()
-        );
+        out += &format!("org {}", i + 1);
+        for (name, count) in COUNTED {
+            out += &format!(" {name} {}", count(org));
+        }
+        out.push('\n');
     }
     out
 }
@@ -180,12 +243,12 @@ async fn main() {
     let rows = org_rows(args.groups, args.event_types);
     let sim = Simulator::start(
         SocketAddr::from(([127, 0, 0, 1], args.port)),
-        org_config(1, &rows),
+        org_config(1, &rows, &args),
     )
     .await
     .expect("simulator binds");
     let orgs: Vec<Tenant> = std::iter::once(Tenant::clone(&sim))
-        .chain((2..=args.orgs as usize).map(|k| sim.add_organization(org_config(k, &rows))))
+        .chain((2..=args.orgs as usize).map(|k| sim.add_organization(org_config(k, &rows, &args))))
         .collect();
     drop(rows);
     // Only the counters are read; long runs should not accumulate requests.

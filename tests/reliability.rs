@@ -26,7 +26,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::runner::{self, Case, CaseFuture, Outcome, Outcome::*, Rows, Suite, stalled};
 use common::*;
-use genesys_cloud_simulator::{Fault, PagingMode, Simulator};
+use genesys_cloud_simulator::{
+    DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, Fault, PagingMode, Simulator,
+};
 use genesys_eventbridge_exporter::budget::query_budget;
 use genesys_eventbridge_exporter::collectors::analytics::{MAX_PAGE_ROWS, MAX_QUERY_ROWS};
 use genesys_eventbridge_exporter::genesys::{MAX_BODY_BYTES, MAX_QUERY_BYTES, max_attempts};
@@ -167,6 +169,30 @@ impl Scrape {
     fn has_data(&self) -> bool {
         self.body
             .contains("genesys_eventbridge_consumer_lag_seconds{")
+    }
+    fn aws_up(&self) -> f64 {
+        self.get("genesys_eventbridge_aws_up", &[])
+            .expect("aws_up is exported")
+    }
+    /// The delivery path's figures are served (fresh or the last good ones).
+    fn has_aws_data(&self) -> bool {
+        self.body.contains("genesys_eventbridge_rule_invocations{")
+    }
+    fn aws_requests(&self, operation: &str, code: &str) -> f64 {
+        let service = if operation == "GetMetricData" {
+            "cloudwatch"
+        } else {
+            "eventbridge"
+        };
+        self.get(
+            "genesys_eventbridge_aws_requests_total",
+            &[
+                ("service", service),
+                ("operation", operation),
+                ("code", code),
+            ],
+        )
+        .unwrap_or(0.0)
     }
     fn group_missing(&self) -> bool {
         self.get(
@@ -1503,7 +1529,7 @@ const TOGETHER: usize = 1;
 /// Cases of [`TOGETHER`] that run at the same time.
 const AT_ONCE: usize = 12;
 
-static CASES: [Case<Row>; 41] = cases! {
+static CASES: [Case<Row>; 43] = cases! {
     "429-retry-after", TOGETHER, "Rate limits", "429 storm with `Retry-After: 1`" => rate_limited_with_retry_after;
     "429-no-retry-after", TOGETHER, "Rate limits", "429 storm without `Retry-After`" => rate_limited_without_retry_after;
     "429-long-retry-after", TOGETHER, "Rate limits", "429 with `Retry-After: 4`, longer than the 2.5 s budget" => rate_limited_longer_than_the_budget;
@@ -1543,6 +1569,8 @@ static CASES: [Case<Row>; 41] = cases! {
     "org-429", TOGETHER, "Organisations", "one organisation in a 429 storm (`Retry-After: 1`), another probed beside it" => orgs::beside_a_429_storm;
     "org-500", TOGETHER, "Organisations", "one organisation in a 500 storm, another probed beside it" => orgs::beside_a_500_storm;
     "org-revoked", TOGETHER, "Organisations", "one organisation's client revoked (401 on query and token)" => orgs::beside_a_revoked_client;
+    "org-aws-hang", TOGETHER, "Organisations", "one organisation's AWS side accepts and never answers, two others probed beside it" => orgs::beside_an_aws_hang;
+    "org-aws-throttled", TOGETHER, "Organisations", "one organisation's AWS side throttled (`ThrottlingException`), two others probed beside it" => orgs::beside_aws_throttling;
     "reload-200", TOGETHER, "Reload", "200 reloads, valid and invalid in turn, under probes" => orgs::reloads_under_probes;
     "reload-refused", TOGETHER, "Reload", "a file that does not load, followed as written, then fixed" => orgs::refused_file_then_fixed;
 };
@@ -1553,6 +1581,17 @@ const ROWS: Rows = Rows {
 };
 
 fn main() -> ExitCode {
+    // The AWS cases' organisations sign with the simulator's credentials,
+    // which the SDK's chain reads from the environment (the organisations
+    // of the file name no key). The other cases leave the AWS collector off.
+    for (key, value) in [
+        ("AWS_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", DEMO_SECRET_ACCESS_KEY),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        // SAFETY: no other thread runs yet: the runtime starts below.
+        unsafe { std::env::set_var(key, value) };
+    }
     runner::main(Suite {
         name: "fault cases",
         cases: &CASES,

@@ -9,7 +9,7 @@ use super::*;
 use std::sync::atomic::Ordering;
 
 use clap::Parser;
-use genesys_cloud_simulator::SimConfig;
+use genesys_cloud_simulator::{AwsAccount, SimConfig};
 use genesys_eventbridge_exporter::config::{Cli, Config};
 
 /// How long each case watches the fault.
@@ -326,4 +326,338 @@ pub async fn refused_file_then_fixed() -> Row {
         recovery_bound: Some(Duration::from_secs(5)),
         slowest: healthy.slowest,
     }
+}
+
+// ---------------------------------------------------------------------------
+// The AWS side of several organisations: one's fault beside two healthy ones.
+
+/// The AWS cases' organisations: the healthy ones, then the faulty one.
+const AWS_ORGS: [&str; 3] = ["healthy-a", "healthy-b", "faulty"];
+/// Each account's sources: those of the organisation's two integrations.
+const SUFFIXES: [&str; 2] = ["eventbridge-prod", "eventbridge-audit"];
+/// A healthy AWS cycle: per source a DescribeEventSource, a ListRules and a
+/// ListTargetsByRule (one rule each), then one GetMetricData for all.
+const AWS_PER_CYCLE: usize = 7;
+/// How long the probes' usual time is taken, before the fault and after
+/// the recovery, so that a machine getting busier or quieter during the case
+/// shows on both sides of the fault.
+const USUAL: Duration = Duration::from_millis(1500);
+/// How much slower, by their medians, the healthy organisations' probes may
+/// be during the fault than usually.
+const SLOWER_AT_MOST: f64 = 1.5;
+
+fn aws_requests(sim: &Simulator) -> usize {
+    sim.describe_event_source_requests()
+        + sim.list_rules_requests()
+        + sim.list_targets_by_rule_requests()
+        + sim.get_metric_data_requests()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+struct AwsOrgs {
+    /// In the order of [`AWS_ORGS`].
+    sims: Vec<Simulator>,
+    exp: Arc<Exporter>,
+    _dir: tempfile::TempDir,
+}
+
+/// What one window of probes saw, per organisation in the order of
+/// [`AWS_ORGS`].
+type Window = Vec<(Vec<Scrape>, Slowest)>;
+
+impl AwsOrgs {
+    /// Three organisations of the file with the AWS collector on, each with
+    /// a simulator of its own whose account holds its integrations' sources.
+    async fn start() -> AwsOrgs {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = String::from("organizations:\n");
+        let mut sims = Vec::new();
+        for name in AWS_ORGS {
+            let sim = simulator(sim_for(name)).await;
+            sim.set_aws(AwsAccount::healthy(sim.organization_id(), &SUFFIXES));
+            file += &entry(dir.path(), name, &sim);
+            file += &format!("    aws: {{endpoint_url: '{}'}}\n", sim.base_url());
+            sims.push(sim);
+        }
+        let path = dir.path().join("orgs.yml");
+        write(&path, &file);
+        let cli = Cli::try_parse_from([
+            "genesys-eventbridge-exporter",
+            "--web.listen-address",
+            "127.0.0.1:0",
+            "--config.file",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        let mut config = Config::from_cli(cli, None).expect("valid");
+        // Every probe asks AWS, as every probe queries Genesys Cloud here;
+        // the file allows 1m at least.
+        for org in &mut config.orgs.configured {
+            org.aws.ttl = Duration::ZERO;
+        }
+        let exp = Exporter::start(config).await;
+        AwsOrgs {
+            sims,
+            exp: Arc::new(exp),
+            _dir: dir,
+        }
+    }
+
+    fn healthy(&self) -> &[Simulator] {
+        &self.sims[..2]
+    }
+
+    fn faulty(&self) -> &Simulator {
+        &self.sims[2]
+    }
+
+    fn probe(&self, target: &str) -> Probe {
+        Probe::at(&self.exp.url(&format!("/probe?target={target}")))
+    }
+
+    /// Probes every organisation every [`INTERVAL`] for `span`, side by side.
+    async fn window(&self, span: Duration) -> Window {
+        let tasks: Vec<_> = AWS_ORGS
+            .iter()
+            .map(|name| {
+                let mut p = self.probe(name);
+                tokio::spawn(async move {
+                    let scrapes = p.scrape_for(span).await;
+                    (scrapes, p.slowest)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.expect("the probes answer"));
+        }
+        out
+    }
+}
+
+/// Every probe of a healthy organisation answered with fresh data and
+/// figures from an AWS cycle of its own: its DescribeEventSource count rose
+/// by one a source from the probe before.
+fn fresh_throughout(scrapes: &[Scrape], before: &Scrape) {
+    let described = |s: &Scrape| s.aws_requests("DescribeEventSource", "200");
+    let mut last = described(before);
+    for s in scrapes {
+        assert!(s.up() == 1.0 && s.has_data(), "{}", s.body);
+        assert!(s.aws_up() == 1.0 && s.has_aws_data(), "{}", s.body);
+        assert_eq!(described(s), last + SUFFIXES.len() as f64, "{}", s.body);
+        last = described(s);
+    }
+}
+
+/// The healthy organisations' probe times in these windows.
+fn healthy_times(windows: &[&Window]) -> Vec<Duration> {
+    (windows.iter())
+        .flat_map(|w| w[..2].iter())
+        .flat_map(|(scrapes, _)| scrapes.iter().map(|s| s.took))
+        .collect()
+}
+
+fn slowest_of(windows: &[&Window], also: &[Slowest]) -> Slowest {
+    let mut slowest = Slowest::default();
+    let all = windows.iter().flat_map(|w| w.iter().map(|(_, s)| *s));
+    for s in all.chain(also.iter().copied()) {
+        slowest.own = slowest.own.max(s.own);
+        slowest.wall = slowest.wall.max(s.wall);
+    }
+    slowest
+}
+
+/// `fault` for every AWS request to `sim` for the rest of the case.
+fn every_aws_request(sim: &Simulator, fault: &Fault) {
+    for _ in 0..1000 {
+        sim.push_describe_event_source_fault(fault.clone());
+        sim.push_list_rules_fault(fault.clone());
+        sim.push_list_targets_by_rule_fault(fault.clone());
+        sim.push_get_metric_data_fault(fault.clone());
+    }
+}
+
+/// The healthy organisations during the fault: fresh throughout, one AWS
+/// cycle a probe (`sent_before`: their simulators' AWS requests when it
+/// began). Their AWS requests in all.
+fn healthy_throughout(
+    orgs: &AwsOrgs,
+    before: &Window,
+    during: &Window,
+    sent_before: &[usize],
+) -> usize {
+    let mut all = 0;
+    for (k, sim) in orgs.healthy().iter().enumerate() {
+        let (scrapes, _) = &during[k];
+        fresh_throughout(scrapes, before[k].0.last().expect("probed before"));
+        let sent = aws_requests(sim) - sent_before[k];
+        assert_eq!(sent, AWS_PER_CYCLE * scrapes.len(), "one AWS cycle a probe");
+        all += sent;
+    }
+    all
+}
+
+/// How an AWS fault is made, and what the faulty organisation may send.
+struct AwsFault {
+    fault: Fault,
+    /// Watched from the faulty organisation's first probe after the fault.
+    bound_faulty: &'static str,
+    /// The requests the faulty organisation sent, its probes during the
+    /// fault and the first of them: `measured` for the page, or a failure.
+    check_faulty: fn(usize, &[Scrape], &Scrape) -> String,
+}
+
+/// The fault on the faulty organisation's AWS side, the healthy ones probed
+/// beside it: before, during (after the faulty one's first probe met the
+/// fault) and after its recovery.
+async fn beside_an_aws_fault(how: AwsFault) -> Row {
+    let orgs = AwsOrgs::start().await;
+    let mut probes: Vec<Probe> = AWS_ORGS.iter().map(|n| orgs.probe(n)).collect();
+    let mut good = Vec::new();
+    for p in &mut probes {
+        let s = good_scrape(p).await;
+        assert_eq!(s.aws_up(), 1.0, "healthy AWS first:\n{}", s.body);
+        good.push(s);
+    }
+    let usual_before = orgs.window(USUAL).await;
+    every_aws_request(orgs.faulty(), &how.fault);
+    let f0 = aws_requests(orgs.faulty());
+    let first = probes[2].scrape().await;
+    let h0: Vec<usize> = orgs.healthy().iter().map(aws_requests).collect();
+    let during = orgs.window(SPAN).await;
+    let faulty_sent = aws_requests(orgs.faulty()) - f0;
+    let healthy_sent = healthy_throughout(&orgs, &usual_before, &during, &h0);
+    let faulty_probes = &during[2].0;
+    let faulty_measured = (how.check_faulty)(faulty_sent, faulty_probes, &first);
+    for s in std::iter::once(&first).chain(faulty_probes) {
+        assert!(
+            s.up() == 1.0 && s.has_data(),
+            "Genesys unchanged:\n{}",
+            s.body
+        );
+        assert!(s.aws_up() == 0.0 && s.has_aws_data(), "{}", s.body);
+    }
+    orgs.faulty().clear_faults();
+    let healed = Instant::now();
+    let recovery = recover_aws(&mut probes[2], healed, Duration::from_secs(5)).await;
+    let usual_after = orgs.window(USUAL).await;
+    let usual = median(healthy_times(&[&usual_before, &usual_after]));
+    let slowed = median(healthy_times(&[&during]));
+    let ratio = slowed.as_secs_f64() / usual.as_secs_f64().max(1e-6);
+    assert!(
+        ratio <= SLOWER_AT_MOST,
+        "the healthy probes took {slowed:?} against {usual:?} usually"
+    );
+    let probes_during: usize = during[..2].iter().map(|(s, _)| s.len()).sum();
+    let slowest = slowest_of(
+        &[&usual_before, &during, &usual_after],
+        &probes.iter().map(|p| p.slowest).collect::<Vec<_>>(),
+    );
+    for sim in &orgs.sims {
+        sim.shutdown();
+    }
+    Row {
+        measured: format!(
+            "healthy: {healthy_sent} AWS requests for {probes_during} probes, median probe {} against {} usually ({ratio:.2} x); faulty: {faulty_measured}",
+            ms(slowed),
+            ms(usual)
+        ),
+        bound: format!(
+            "healthy: one AWS cycle ({AWS_PER_CYCLE} requests) per probe, median probe ≤ {SLOWER_AT_MOST} x the usual; faulty: {}",
+            how.bound_faulty
+        ),
+        served: format!(
+            "healthy: {}, AWS up 1 with each probe's own figures; faulty: {}, AWS up 0 with the last AWS figures",
+            served(&good[0], during[0].0.last().unwrap()),
+            served(&good[2], faulty_probes.last().unwrap_or(&first)),
+        ),
+        recovery: Some(recovery),
+        recovery_bound: Some(Duration::from_secs(5)),
+        slowest,
+    }
+}
+
+/// Probes every [`INTERVAL`] until `aws_up` is 1 with a cycle of its own;
+/// the time since `healed` (less any stall), which must stay under `limit`.
+async fn recover_aws(probe: &mut Probe, healed: Instant, limit: Duration) -> Duration {
+    let stalled_before = stalled();
+    let since = || healed.elapsed().saturating_sub(stalled() - stalled_before);
+    loop {
+        let s = probe.scrape().await;
+        if s.aws_up() == 1.0 && s.has_aws_data() {
+            let took = since();
+            assert!(took <= limit, "recovered after {took:?}, bound {limit:?}");
+            return took;
+        }
+        assert!(
+            since() <= limit,
+            "AWS not recovered {limit:?} after it healed; last probe:\n{}",
+            s.body
+        );
+        tokio::time::sleep(INTERVAL).await;
+    }
+}
+
+fn hung_probes(sent: usize, probes: &[Scrape], first: &Scrape) -> String {
+    let all: Vec<&Scrape> = std::iter::once(first).chain(probes).collect();
+    for s in &all {
+        assert!(
+            s.took <= BUDGET,
+            "a probe of the hanging organisation took {:?}, past its budget",
+            s.took
+        );
+    }
+    // The first probe's requests were sent before `f0` was read after it.
+    let per_probe = SUFFIXES.len();
+    assert!(
+        sent <= per_probe * (all.len()),
+        "{sent} AWS requests for {} probes",
+        all.len()
+    );
+    let slowest = all.iter().map(|s| s.took).max().unwrap_or_default();
+    format!(
+        "{sent} AWS requests for {} probes, slowest {}",
+        all.len(),
+        secs(slowest)
+    )
+}
+
+fn throttled_probes(sent: usize, probes: &[Scrape], first: &Scrape) -> String {
+    assert_eq!(
+        first.aws_requests("DescribeEventSource", "400"),
+        SUFFIXES.len() as f64,
+        "the probe that met the throttling sent one request a source"
+    );
+    assert_eq!(sent, SUFFIXES.len(), "no AWS request during the cooldown");
+    format!(
+        "{sent} AWS requests (the throttled ones), then 0 in {} for {} probes",
+        secs(SPAN),
+        probes.len()
+    )
+}
+
+pub async fn beside_an_aws_hang() -> Row {
+    beside_an_aws_fault(AwsFault {
+        fault: Fault::Hang,
+        bound_faulty: "≤ 2 AWS requests per probe (one a source, no retry past the budget), every probe within its 2.5 s budget",
+        check_faulty: hung_probes,
+    })
+    .await
+}
+
+pub async fn beside_aws_throttling() -> Row {
+    beside_an_aws_fault(AwsFault {
+        fault: Fault::aws(400, "ThrottlingException", "Rate exceeded"),
+        bound_faulty: "2 AWS requests (one a source) when throttled, then none in the 4–5 s cooldown",
+        check_faulty: throttled_probes,
+    })
+    .await
 }
