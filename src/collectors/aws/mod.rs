@@ -163,7 +163,13 @@ impl AwsCycle {
                 "AWS operation held back after it was refused"
             ),
             error => {
-                tracing::warn!(org, error = %error, "AWS cycle failed; the last figures are served")
+                // The SDK's chains (credentials, connections) span lines.
+                let error = error.to_string().replace('\n', "; ");
+                let served = match self.latest.servable() {
+                    Some(_) => "the last good figures are served",
+                    None => "no AWS figures yet",
+                };
+                tracing::warn!(org, error = %error, "AWS cycle failed: {served}")
             }
         }
     }
