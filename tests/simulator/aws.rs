@@ -52,22 +52,19 @@ impl<'a> Setup<'a> {
         }
     }
 
-    fn eventbridge(&self) -> eventbridge::Client {
-        use eventbridge::config::{retry::RetryConfig, timeout::TimeoutConfig};
+    /// One SDK configuration for both clients, as an application loads it.
+    fn config(&self) -> aws_config::SdkConfig {
+        use aws_config::{retry::RetryConfig, timeout::TimeoutConfig};
+        use eventbridge::config::{Credentials, SharedCredentialsProvider};
         let mut timeouts = TimeoutConfig::builder();
         if let Some(t) = self.timeout {
             timeouts = timeouts.operation_timeout(t);
         }
-        let config = eventbridge::Config::builder()
-            .behavior_version(eventbridge::config::BehaviorVersion::latest())
-            .region(eventbridge::config::Region::new(DEMO_AWS_REGION))
-            .credentials_provider(eventbridge::config::Credentials::new(
-                self.key,
-                self.secret,
-                None,
-                None,
-                "test",
-            ))
+        let key = Credentials::new(self.key, self.secret, None, None, "test");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(DEMO_AWS_REGION))
+            .credentials_provider(SharedCredentialsProvider::new(key))
             .endpoint_url(self.sim.base_url())
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(match self.retries {
@@ -75,35 +72,15 @@ impl<'a> Setup<'a> {
                 false => RetryConfig::disabled(),
             })
             .timeout_config(timeouts.build())
-            .build();
-        eventbridge::Client::from_conf(config)
+            .build()
+    }
+
+    fn eventbridge(&self) -> eventbridge::Client {
+        eventbridge::Client::new(&self.config())
     }
 
     fn cloudwatch(&self) -> cloudwatch::Client {
-        use cloudwatch::config::{retry::RetryConfig, timeout::TimeoutConfig};
-        let mut timeouts = TimeoutConfig::builder();
-        if let Some(t) = self.timeout {
-            timeouts = timeouts.operation_timeout(t);
-        }
-        let config = cloudwatch::Config::builder()
-            .behavior_version(cloudwatch::config::BehaviorVersion::latest())
-            .region(cloudwatch::config::Region::new(DEMO_AWS_REGION))
-            .credentials_provider(cloudwatch::config::Credentials::new(
-                self.key,
-                self.secret,
-                None,
-                None,
-                "test",
-            ))
-            .endpoint_url(self.sim.base_url())
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .retry_config(match self.retries {
-                true => RetryConfig::standard(),
-                false => RetryConfig::disabled(),
-            })
-            .timeout_config(timeouts.build())
-            .build();
-        cloudwatch::Client::from_conf(config)
+        cloudwatch::Client::new(&self.config())
     }
 }
 
