@@ -85,6 +85,15 @@ fn value(body: &str, name: &str, labels: &[(&'static str, String)]) -> Option<f6
     sample(body, name, &labels)
 }
 
+/// `event_source_state` of `source` in `state`.
+fn state(body: &str, source: &str, state: &str) -> Option<f64> {
+    let labels = [
+        ("event_source", source.to_string()),
+        ("state", state.to_string()),
+    ];
+    value(body, "genesys_eventbridge_event_source_state", &labels)
+}
+
 fn requests(body: &str, operation: &str, code: &str) -> f64 {
     let labels = [("operation", operation), ("code", code)];
     let matching = body.lines().filter(|l| {
@@ -109,13 +118,7 @@ async fn the_demo_path_is_exported_with_counts_without_datapoints_as_0_and_no_la
         Some(1.0),
         "{body}"
     );
-    let state = |s: &str, st: &str| {
-        value(
-            &body,
-            "genesys_eventbridge_event_source_state",
-            &[("event_source", s.to_string()), ("state", st.to_string())],
-        )
-    };
+    let state = |s: &str, st: &str| state(&body, s, st);
     assert_eq!(state(&prod, "ACTIVE"), Some(1.0));
     assert_eq!(state(&audit, "PENDING"), Some(1.0));
     assert_eq!(state(&audit, "ACTIVE"), Some(0.0));
@@ -387,13 +390,7 @@ async fn deleted_and_absent_sources_are_states_and_a_named_rule_absent_is_missin
         Some(1.0),
         "{body}"
     );
-    let state = |s: &str, st: &str| {
-        value(
-            &body,
-            "genesys_eventbridge_event_source_state",
-            &[("event_source", s.to_string()), ("state", st.to_string())],
-        )
-    };
+    let state = |s: &str, st: &str| state(&body, s, st);
     assert_eq!(state(&old, "DELETED"), Some(1.0));
     assert_eq!(state(&gone, "not_found"), Some(1.0));
     assert_eq!(
