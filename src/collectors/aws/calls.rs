@@ -111,6 +111,10 @@ pub enum CallError {
     Failed { op: Op, message: String },
     #[error("the event sources are not discovered: {0}")]
     NotDiscovered(String),
+    #[error(
+        "the AWS SDK's configuration (credential and region chains) did not load within the time budget"
+    )]
+    NotLoaded,
 }
 
 /// A bus's rules as `ListRules` lists them.

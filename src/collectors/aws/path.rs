@@ -16,6 +16,18 @@ use super::model::{
 };
 use super::sdk::Clients;
 
+/// `loading` (the SDK's configuration: its credential and region chains,
+/// which may ask instance metadata) bounded by the cycle's deadline, as
+/// its requests are; a load cut short starts again at the next cycle.
+async fn within<T>(
+    deadline: Instant,
+    loading: impl std::future::Future<Output = T>,
+) -> Result<T, CallError> {
+    tokio::time::timeout_at(deadline, loading)
+        .await
+        .map_err(|_| CallError::NotLoaded)
+}
+
 /// Requests of one bus's rules in flight at once: EventBridge's control
 /// plane allows few per second.
 const CONCURRENT_TARGETS: usize = 4;
@@ -68,7 +80,7 @@ async fn watched(cycle: &AwsCycle, deadline: Instant) -> Result<Vec<Watched>, Ca
     let needs_default =
         settings.region.is_none() && settings.event_sources.iter().any(|s| s.region.is_none());
     let default = match needs_default {
-        true => cycle.sdk.default_region().await,
+        true => within(deadline, cycle.sdk.default_region()).await?,
         false => None,
     };
     let mut out = Vec::new();
@@ -98,7 +110,7 @@ async fn source(
     watched: &Watched,
     deadline: Instant,
 ) -> Result<Source, CallError> {
-    let clients = cycle.sdk.clients(&watched.region).await;
+    let clients = within(deadline, cycle.sdk.clients(&watched.region)).await?;
     let (state, expiry, arn) = cycle
         .caller
         .describe(&clients, &watched.name, deadline)
@@ -228,7 +240,7 @@ async fn figures(
     deadline: Instant,
 ) -> Result<(), CallError> {
     for (region, queries) in queries(sources) {
-        let clients = cycle.sdk.clients(&region).await;
+        let clients = within(deadline, cycle.sdk.clients(&region)).await?;
         let asked: Vec<Query> = queries.iter().map(|(_, q)| q.clone()).collect();
         let values = cycle
             .caller
@@ -293,4 +305,24 @@ fn missing(cycle: &AwsCycle, sources: &[Source]) -> Vec<Missing> {
         }));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_load_that_outlasts_the_budget_ends_the_cycle_at_the_deadline() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let stuck = within(deadline, std::future::pending::<()>()).await;
+        assert!(matches!(stuck, Err(CallError::NotLoaded)));
+        assert_eq!(Instant::now(), deadline, "not a moment past it");
+        assert_eq!(
+            within(deadline + Duration::from_secs(1), async { 7 })
+                .await
+                .ok(),
+            Some(7)
+        );
+    }
 }
