@@ -18,17 +18,7 @@ pub fn derived_organization_id(client_id: &str) -> String {
     let key = super::data::hash(client_id);
     let hi = super::data::mix(key);
     let lo = super::data::mix(key ^ 0x9e37_79b9_7f4a_7c15);
-    // Version 4 and the RFC 4122 variant bits, so that it parses as a UUID.
-    let hi = (hi & !0xf000) | 0x4000;
-    let lo = (lo & !(0xc000_u64 << 48)) | (0x8000_u64 << 48);
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0xffff,
-        lo >> 48,
-        lo & 0xffff_ffff_ffff
-    )
+    super::response::uuid_v4(hi, lo)
 }
 
 /// The `Organization` object of an organisation whose OAuth client is

@@ -104,8 +104,11 @@ impl Body for SimBody {
 
 /// A random id in the UUID v4 layout, as Genesys uses for `contextId`.
 pub(crate) fn correlation_id() -> String {
-    let hi = fastrand::u64(..);
-    let lo = fastrand::u64(..);
+    uuid_v4(fastrand::u64(..), fastrand::u64(..))
+}
+
+/// 128 bits in the UUID v4 layout.
+pub(crate) fn uuid_v4(hi: u64, lo: u64) -> String {
     // Version 4 and the RFC 4122 variant bits, so that it parses as a UUID.
     let hi = (hi & !0xf000) | 0x4000;
     let lo = (lo & !(0xc000_u64 << 48)) | (0x8000_u64 << 48);

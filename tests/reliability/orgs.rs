@@ -59,15 +59,7 @@ impl Orgs {
             entry(dir.path(), "faulty", &faulty),
         ];
         write(&path, &format!("organizations:\n{}", entries.concat()));
-        let cli = Cli::try_parse_from([
-            "genesys-eventbridge-exporter",
-            "--web.listen-address",
-            "127.0.0.1:0",
-            "--config.file",
-            path.to_str().unwrap(),
-        ])
-        .unwrap();
-        let exp = Exporter::start(Config::from_cli(cli, None).expect("valid")).await;
+        let exp = Exporter::start(file_config(&path)).await;
         Orgs {
             healthy,
             faulty,
@@ -389,15 +381,7 @@ impl AwsOrgs {
         }
         let path = dir.path().join("orgs.yml");
         write(&path, &file);
-        let cli = Cli::try_parse_from([
-            "genesys-eventbridge-exporter",
-            "--web.listen-address",
-            "127.0.0.1:0",
-            "--config.file",
-            path.to_str().unwrap(),
-        ])
-        .unwrap();
-        let mut config = Config::from_cli(cli, None).expect("valid");
+        let mut config = file_config(&path);
         // Every probe asks AWS, as every probe queries Genesys Cloud here;
         // the file allows 1m at least.
         for org in &mut config.orgs.configured {
@@ -660,4 +644,17 @@ pub async fn beside_aws_throttling() -> Row {
         check_faulty: throttled_probes,
     })
     .await
+}
+
+/// The exporter's configuration with `path` as its file, on any free port.
+fn file_config(path: &std::path::Path) -> Config {
+    let cli = Cli::try_parse_from([
+        "genesys-eventbridge-exporter",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--config.file",
+        path.to_str().unwrap(),
+    ])
+    .unwrap();
+    Config::from_cli(cli, None).expect("valid")
 }
