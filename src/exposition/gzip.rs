@@ -3,17 +3,22 @@
 //! each scrape are sent as stored blocks, and the trailer's CRC-32 combines
 //! the parts' own.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use bytes::Bytes;
 
 use super::Encoding;
 
-/// One encoded part of a response: as text, and compressed once asked.
+/// One encoded part of a response, kept in the encodings clients asked
+/// for. Once it is compressed its text is dropped: Prometheus always asks
+/// gzip, and a thousand organisations would otherwise each hold their
+/// series twice. A client that asks for text after that gets it inflated
+/// from the blocks, once, and both are kept from then on.
 #[derive(Debug)]
 pub struct Encoded {
-    pub plain: Bytes,
-    pub gzip: OnceLock<Deflated>,
+    /// `None` between the compression and the next request for text.
+    plain: RwLock<Option<Bytes>>,
+    gzip: OnceLock<Deflated>,
 }
 
 /// A part as raw DEFLATE blocks ending on a byte boundary (a sync flush),
@@ -28,7 +33,7 @@ pub struct Deflated {
 impl Encoded {
     pub fn new(plain: Bytes) -> Encoded {
         Encoded {
-            plain,
+            plain: RwLock::new(Some(plain)),
             gzip: OnceLock::new(),
         }
     }
@@ -39,6 +44,55 @@ impl Encoded {
     pub fn text(plain: String) -> Encoded {
         Encoded::new(kept(plain.into_bytes()))
     }
+
+    /// The text, inflated again (and kept) if it was dropped.
+    pub fn plain(&self) -> Bytes {
+        let held = self.plain.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(plain) = held {
+            return plain;
+        }
+        // Waits for a compression still running: the text goes when it starts.
+        let deflated = self.deflated();
+        let mut plain = self.plain.write().unwrap_or_else(|e| e.into_inner());
+        plain.get_or_insert_with(|| inflate(deflated)).clone()
+    }
+
+    /// The DEFLATE blocks, compressed at the first request; the text is
+    /// then dropped.
+    pub fn deflated(&self) -> &Deflated {
+        self.gzip.get_or_init(|| {
+            let mut plain = self.plain.write().unwrap_or_else(|e| e.into_inner());
+            let text = plain
+                .take()
+                .expect("text is held until the part is compressed");
+            deflate(&text, CACHED_LEVEL)
+        })
+    }
+
+    /// Whether the text is held now (tests).
+    pub fn holds_text(&self) -> bool {
+        self.plain
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+}
+
+/// The text of a part's blocks: they end on a sync flush, not a final block.
+fn inflate(deflated: &Deflated) -> Bytes {
+    let len = deflated.crc.amount() as usize;
+    let mut out = Vec::with_capacity(len);
+    let mut decompress = flate2::Decompress::new(false);
+    // From memory into memory the exporter compressed itself: an error is a bug.
+    decompress
+        .decompress_vec(&deflated.blocks, &mut out, flate2::FlushDecompress::Sync)
+        .expect("inflating blocks the exporter compressed");
+    assert_eq!(
+        out.len(),
+        len,
+        "a part inflates to the text it was compressed from"
+    );
+    Bytes::from(out)
 }
 
 /// A buffer kept between scrapes, without its spare capacity.
@@ -147,9 +201,9 @@ impl Body {
     /// A part kept between scrapes, compressed at most once.
     pub fn cached(&mut self, part: &Encoded) {
         match self.encoding {
-            Encoding::Identity => self.chunks.push(part.plain.clone()),
+            Encoding::Identity => self.chunks.push(part.plain()),
             Encoding::Gzip => {
-                let deflated = part.gzip.get_or_init(|| deflate(&part.plain, CACHED_LEVEL));
+                let deflated = part.deflated();
                 self.crc.combine(&deflated.crc);
                 self.chunks.push(deflated.blocks.clone());
             }
@@ -205,6 +259,26 @@ pub(crate) mod tests {
         crc.update(plain);
         assert_eq!(&trailer[..4], &crc.sum().to_le_bytes());
         assert_eq!(&trailer[4..], &(plain.len() as u32).to_le_bytes());
+    }
+
+    #[test]
+    fn a_compressed_part_drops_its_text_and_inflates_it_once_asked_again() {
+        let text: String = (0..20_000).map(|i| format!("series_{i} {i}\n")).collect();
+        let part = Encoded::text(text.clone());
+        let first = part.plain();
+        assert!(part.holds_text());
+        let blocks = part.deflated().blocks.clone();
+        assert!(!part.holds_text(), "compressed: the text is dropped");
+        let again = part.plain();
+        assert_eq!(again, text.as_bytes());
+        assert_ne!(
+            again.as_ptr(),
+            first.as_ptr(),
+            "inflated, not the first buffer"
+        );
+        assert!(part.holds_text(), "inflated once, then kept");
+        assert_eq!(part.plain().as_ptr(), again.as_ptr());
+        assert_eq!(part.deflated().blocks.as_ptr(), blocks.as_ptr());
     }
 
     #[test]
