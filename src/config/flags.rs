@@ -22,11 +22,14 @@ use crate::web::config::{self as webconfig, WebConfig};
 #[command(
     name = "genesys-eventbridge-exporter",
     version,
-    about = "Prometheus exporter for Genesys Cloud EventBridge consumer lag",
-    long_about = "Prometheus exporter for Genesys Cloud EventBridge consumer lag.\n\n\
-        Each scrape of the telemetry path runs one cached, rate-limit-aware query of the \
-        Genesys Cloud analytics API. The client secret is read from --genesys.client-secret-file \
-        or from the environment variable GENESYS_CLIENT_SECRET, never from a flag."
+    about = "Prometheus exporter for Genesys Cloud EventBridge delivery health and consumer lag",
+    long_about = "Prometheus exporter for Genesys Cloud EventBridge delivery health and consumer lag.\n\n\
+        Each scrape runs one cached, rate-limit-aware cycle per organisation: the analytics \
+        query of consumer groups, the EventBridge integrations' states and, with --collector.aws, \
+        the delivery path on AWS. The organisation of the flags is served on the telemetry path \
+        (and as the probe target `default`); those of `organizations:` in --config.file on \
+        /probe?target=NAME. The client secret is read from --genesys.client-secret-file or from \
+        the environment variable GENESYS_CLIENT_SECRET, never from a flag."
 )]
 pub struct Cli {
     /// Address to listen on for HTTP requests (repeatable).
@@ -75,7 +78,8 @@ pub struct Cli {
     )]
     pub login_url: Option<String>,
 
-    /// OAuth client id (client credentials grant). Required unless --demo.
+    /// OAuth client id (client credentials grant). Required unless --demo, or unless
+    /// --config.file lists `organizations:` (then the flags' organisation is optional).
     #[arg(
         long = "genesys.client-id",
         env = "GENESYS_CLIENT_ID",
@@ -85,7 +89,7 @@ pub struct Cli {
 
     /// File holding the OAuth client secret (trailing newline ignored), read again for every
     /// token request. Alternatively set the environment variable GENESYS_CLIENT_SECRET to the
-    /// secret itself. Required unless --demo.
+    /// secret itself. Required with --genesys.client-id (unless --demo).
     #[arg(long = "genesys.client-secret-file", value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
 
