@@ -1,5 +1,6 @@
 //! The cycle cache: a scrape starts a cycle of an organisation's requests
-//! unless one started less than the TTL ago; concurrent scrapes share one
+//! unless one started less than the TTL ago, less a slack ([`ttl_slack`]);
+//! concurrent scrapes share one
 //! cycle; during a 429 cooldown none starts; a scrape waits for the cycle at
 //! most its budget. What a cycle yields is kept by its collectors, each in a
 //! [`Latest`]: the last good [`Snapshot`], not served once older than
@@ -104,13 +105,25 @@ fn panic_message(error: tokio::task::JoinError) -> String {
 
 pub struct CycleCache<S> {
     source: Arc<S>,
-    ttl: Duration,
+    /// The TTL less its slack: a cycle started longer ago than this is due.
+    due_after: Duration,
     state: Arc<Mutex<State>>,
+}
+
+/// How much sooner than the TTL a cycle counts as due: a tenth of the TTL,
+/// at most 1 s. Scrapes every TTL arrive a little early or late (jitter,
+/// the previous query's own start delay); without it, one that comes a few
+/// milliseconds early finds the data too young and is served the old
+/// snapshot, and the data is up to two TTLs old.
+pub fn ttl_slack(ttl: Duration) -> Duration {
+    (ttl / 10).min(Duration::from_secs(1))
 }
 
 #[derive(Default)]
 struct State {
-    last_finished: Option<Instant>,
+    /// When the latest cycle started: the TTL counts from there, so that a
+    /// slow query does not push the next one a query's duration later.
+    last_started: Option<Instant>,
     /// The running query: its completion and its deadline.
     in_flight: Option<(watch::Receiver<bool>, Instant)>,
 }
@@ -119,7 +132,7 @@ impl<S: Source> CycleCache<S> {
     pub fn new(source: S, ttl: Duration) -> Self {
         CycleCache {
             source: Arc::new(source),
-            ttl,
+            due_after: ttl.saturating_sub(ttl_slack(ttl)),
             state: Arc::new(Mutex::new(State::default())),
         }
     }
@@ -139,17 +152,19 @@ impl<S: Source> CycleCache<S> {
     pub async fn get(&self, budget: Duration) {
         let (mut done, query_deadline) = {
             let mut state = self.lock();
-            let fresh = state.last_finished.is_some_and(|t| t.elapsed() < self.ttl);
-            if fresh || self.source.cooldown().is_some() {
-                return;
-            }
-            match &state.in_flight {
-                Some(running) => running.clone(),
-                None => {
-                    let running = self.start_query(budget);
-                    state.in_flight = Some(running.clone());
-                    running
+            // A running cycle is joined even though it started within the
+            // TTL: its data is what this scrape must wait for.
+            if let Some(running) = &state.in_flight {
+                running.clone()
+            } else {
+                let fresh = (state.last_started).is_some_and(|t| t.elapsed() < self.due_after);
+                if fresh || self.source.cooldown().is_some() {
+                    return;
                 }
+                state.last_started = Some(Instant::now());
+                let running = self.start_query(budget);
+                state.in_flight = Some(running.clone());
+                running
             }
         };
         // Past the budget the scrape answers with what there is; the query
@@ -181,7 +196,6 @@ impl<S: Source> CycleCache<S> {
                 source.panicked(&panic_message(error));
             }
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-            state.last_finished = Some(Instant::now());
             state.in_flight = None;
             let _ = tx.send(true);
         });
@@ -311,10 +325,54 @@ mod tests {
             Duration::from_secs(60),
         );
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
-        tokio::time::advance(Duration::from_secs(59)).await;
+        tokio::time::advance(Duration::from_secs(58)).await;
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
-        tokio::time::advance(Duration::from_secs(2)).await;
+        // Due a slack (a tenth of the TTL, at most 1 s) before the TTL.
+        tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 2);
+    }
+
+    #[test]
+    fn the_slack_is_a_tenth_of_the_ttl_at_most_a_second() {
+        assert_eq!(
+            ttl_slack(Duration::from_secs(5)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(ttl_slack(Duration::from_secs(60)), Duration::from_secs(1));
+        assert_eq!(ttl_slack(Duration::from_secs(300)), Duration::from_secs(1));
+        assert_eq!(ttl_slack(Duration::ZERO), Duration::ZERO);
+    }
+
+    /// Queries made by scrapes every `interval`, each `early` before its
+    /// tick but the first, against a TTL of 5 s and queries of 300 ms.
+    async fn queries_of_scrapes(interval: Duration, early: Duration, scrapes: u32) -> usize {
+        let cache = CycleCache::new(
+            Fake::new(Duration::from_millis(300), MAX_STALE),
+            Duration::from_secs(5),
+        );
+        let start = Instant::now();
+        for n in 0..scrapes {
+            let tick = start + interval * n;
+            tokio::time::sleep_until(tick.checked_sub(early).filter(|_| n > 0).unwrap_or(tick))
+                .await;
+            scrape(&cache, BUDGET).await;
+        }
+        cache.source().queries.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn scrapes_every_ttl_query_at_every_scrape() {
+        // The TTL counts from the query's start, not its end: a query's 300 ms
+        // do not make the next scrape find the data too young.
+        let ttl = Duration::from_secs(5);
+        assert_eq!(queries_of_scrapes(ttl, Duration::ZERO, 8).await, 8);
+        // Scrapes a little early (jitter) still query.
+        assert_eq!(
+            queries_of_scrapes(ttl, Duration::from_millis(400), 8).await,
+            8
+        );
+        // Every half TTL: a query at every other scrape.
+        assert_eq!(queries_of_scrapes(ttl / 2, Duration::ZERO, 8).await, 4);
     }
 
     #[tokio::test(start_paused = true)]
