@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::budget::{FINISH_GRACE, query_budget};
+use crate::budget::{AFTER_MAIN, FINISH_GRACE, query_budget};
 use crate::exposition::{Encoded, Format};
 
 /// The data of one successful request, with its encodings made on first use.
@@ -77,11 +77,46 @@ impl<T> Latest<T> {
     }
 }
 
+/// How far a cycle has got, as the scrapes waiting for it see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// Its main request (the analytics query) ended at this instant; the
+    /// others go on.
+    MainDone(Instant),
+    Finished,
+}
+
+/// Handed to a fetch, so that it can say when its main request is done:
+/// the scrapes waiting for the cycle then wait at most [`AFTER_MAIN`] more
+/// for the rest.
+#[derive(Clone)]
+pub struct Progress(Arc<watch::Sender<Phase>>);
+
+impl Progress {
+    /// The main request of the cycle has ended (well or not).
+    pub fn main_done(&self) {
+        self.0.send_if_modified(|phase| match phase {
+            Phase::Running => {
+                *phase = Phase::MainDone(Instant::now());
+                true
+            }
+            _ => false,
+        });
+    }
+
+    fn finished(&self) {
+        self.0.send_replace(Phase::Finished);
+    }
+}
+
 /// What a cycle runs.
 pub trait Source: Send + Sync + 'static {
     /// Runs one cycle that must end by `deadline`; the source keeps what it
-    /// yields, and records and logs its failures.
-    fn fetch(&self, deadline: Instant) -> impl Future<Output = ()> + Send;
+    /// yields, and records and logs its failures. A source whose cycle has
+    /// a main request says when it is done through `progress`; one that
+    /// does not is waited for whole.
+    fn fetch(&self, deadline: Instant, progress: Progress) -> impl Future<Output = ()> + Send;
 
     /// Time left in a cooldown during which no query may start.
     fn cooldown(&self) -> Option<Duration>;
@@ -124,8 +159,8 @@ struct State {
     /// When the latest cycle started: the TTL counts from there, so that a
     /// slow query does not push the next one a query's duration later.
     last_started: Option<Instant>,
-    /// The running query: its completion and its deadline.
-    in_flight: Option<(watch::Receiver<bool>, Instant)>,
+    /// The running query: its progress and its deadline.
+    in_flight: Option<(watch::Receiver<Phase>, Instant)>,
 }
 
 impl<S: Source> CycleCache<S> {
@@ -168,19 +203,21 @@ impl<S: Source> CycleCache<S> {
             }
         };
         // Past the budget the scrape answers with what there is; the query
-        // goes on in its task and fills the cache for the next scrape.
-        let finished = tokio::time::timeout(budget, done.wait_for(|finished| *finished))
-            .await
-            .is_ok();
+        // goes on in its task and fills the cache for the next scrape. So
+        // it does once its main request is done, after at most AFTER_MAIN:
+        // the others' retries do not hold the scrape.
+        let finished = wait_for_cycle(&mut done, Instant::now() + budget).await;
         if !finished && Instant::now() >= query_deadline {
-            let _ = tokio::time::timeout(FINISH_GRACE, done.wait_for(|finished| *finished)).await;
+            let _ =
+                tokio::time::timeout(FINISH_GRACE, done.wait_for(|p| *p == Phase::Finished)).await;
         }
     }
 
     /// The query runs in its own task, so that a scrape that gives up or
     /// disconnects does not cancel the work the other scrapes wait for.
-    fn start_query(&self, budget: Duration) -> (watch::Receiver<bool>, Instant) {
-        let (tx, rx) = watch::channel(false);
+    fn start_query(&self, budget: Duration) -> (watch::Receiver<Phase>, Instant) {
+        let (tx, rx) = watch::channel(Phase::Running);
+        let progress = Progress(Arc::new(tx));
         let source = self.source.clone();
         let state = self.state.clone();
         let deadline = Instant::now() + query_budget(budget);
@@ -190,16 +227,37 @@ impl<S: Source> CycleCache<S> {
             // otherwise leave the query in flight for good.
             let fetch = {
                 let source = source.clone();
-                tokio::spawn(async move { source.fetch(deadline).await })
+                let progress = progress.clone();
+                tokio::spawn(async move { source.fetch(deadline, progress).await })
             };
             if let Err(error) = fetch.await {
                 source.panicked(&panic_message(error));
             }
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             state.in_flight = None;
-            let _ = tx.send(true);
+            progress.finished();
         });
         (rx, deadline)
+    }
+}
+
+/// Waits for the cycle `done` reports on until it finishes, `end` passes,
+/// or [`AFTER_MAIN`] has passed since its main request was done; whether
+/// it finished.
+async fn wait_for_cycle(done: &mut watch::Receiver<Phase>, end: Instant) -> bool {
+    loop {
+        let until = match *done.borrow_and_update() {
+            Phase::Finished => return true,
+            Phase::MainDone(at) => end.min(at + AFTER_MAIN),
+            Phase::Running => end,
+        };
+        match tokio::time::timeout_at(until, done.changed()).await {
+            Ok(Ok(())) => {}
+            // The sender gone means the task ended: finished or not, there
+            // is nothing more to wait for.
+            Ok(Err(_)) => return *done.borrow() == Phase::Finished,
+            Err(_) => return false,
+        }
     }
 }
 
@@ -231,7 +289,7 @@ mod tests {
     }
 
     impl Source for Fake {
-        async fn fetch(&self, _deadline: Instant) {
+        async fn fetch(&self, _deadline: Instant, _progress: Progress) {
             let n = self.queries.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(self.delay).await;
             if !self.fail.load(Ordering::SeqCst) {
@@ -258,7 +316,7 @@ mod tests {
     }
 
     impl Source for PanicsOnce {
-        async fn fetch(&self, _deadline: Instant) {
+        async fn fetch(&self, _deadline: Instant, _progress: Progress) {
             if self.queries.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("date overflow in the request builder");
             }
@@ -412,7 +470,7 @@ mod tests {
     }
 
     impl Source for Stalls {
-        async fn fetch(&self, deadline: Instant) {
+        async fn fetch(&self, deadline: Instant, _progress: Progress) {
             tokio::time::sleep_until(deadline).await;
             tokio::task::yield_now().await;
             self.finished.store(true, Ordering::SeqCst);
@@ -461,6 +519,68 @@ mod tests {
             cache.source().finished.load(Ordering::SeqCst),
             "the scrape answered before the query recorded its failure"
         );
+    }
+
+    /// A cycle whose main request takes `main`, and whose other requests go
+    /// on until `rest` after its start.
+    struct MainThenRest {
+        main: Duration,
+        rest: Duration,
+        finished: std::sync::atomic::AtomicBool,
+    }
+
+    impl Source for MainThenRest {
+        async fn fetch(&self, _deadline: Instant, progress: Progress) {
+            tokio::time::sleep(self.main).await;
+            progress.main_done();
+            tokio::time::sleep(self.rest - self.main).await;
+            self.finished.store(true, Ordering::SeqCst);
+        }
+        fn cooldown(&self) -> Option<Duration> {
+            None
+        }
+        fn panicked(&self, _: &str) {}
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_the_main_request_is_done_a_scrape_waits_at_most_a_second_more() {
+        let cache = Arc::new(CycleCache::new(
+            MainThenRest {
+                main: Duration::from_millis(300),
+                rest: Duration::from_secs(9),
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+        ));
+        let started = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(1300));
+        assert!(!cache.source().finished.load(Ordering::SeqCst));
+        // A scrape that joins it later waits no more than that either.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let joined = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(joined.elapsed(), Duration::ZERO);
+        // The rest goes on in its task.
+        tokio::time::advance(Duration::from_secs(6)).await;
+        tokio::task::yield_now().await;
+        assert!(cache.source().finished.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cycle_whose_rest_ends_within_the_second_is_waited_for_whole() {
+        let cache = CycleCache::new(
+            MainThenRest {
+                main: Duration::from_millis(300),
+                rest: Duration::from_millis(800),
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+        );
+        let started = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(800));
+        assert!(cache.source().finished.load(Ordering::SeqCst));
     }
 
     #[tokio::test(start_paused = true)]

@@ -56,6 +56,13 @@ pub trait Collector: Report {
     /// The cycle panicked (a bug); the next scrape starts another.
     fn panicked(&self, _message: &str) {}
 
+    /// Whether it is the cycle's main request, which a scrape waits for
+    /// within its whole budget (the analytics query); a scrape waits for
+    /// the others at most `budget::AFTER_MAIN` longer.
+    fn is_main(&self) -> bool {
+        false
+    }
+
     /// Whether it asks Genesys Cloud, and so runs in the organisation's
     /// cycle behind its token.
     fn uses_genesys(&self) -> bool {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::cache::Source;
+use crate::cache::{Progress, Source};
 use crate::clock::Clock;
 use crate::collectors::{Collector, Cycle as Shared};
 use crate::genesys::{FailureReason, GenesysClient, TracedRequest};
@@ -69,7 +69,7 @@ impl OrgCycle {
 }
 
 impl Source for OrgCycle {
-    async fn fetch(&self, deadline: Instant) {
+    async fn fetch(&self, deadline: Instant, progress: Progress) {
         let cycle = Shared {
             client: &self.client,
             started: Instant::now(),
@@ -85,7 +85,12 @@ impl Source for OrgCycle {
         // token endpoint that fails is asked once per cycle.
         match self.client.ensure_token(deadline).await {
             Ok(()) => {
-                let runs = enabled.iter().map(|c| c.collect(&cycle));
+                let runs = enabled.iter().map(|c| async {
+                    c.collect(&cycle).await;
+                    if c.is_main() {
+                        progress.main_done();
+                    }
+                });
                 futures_util::future::join_all(runs).await;
             }
             Err(error) => {

@@ -255,6 +255,10 @@ impl Collector for Analytics {
         self.failed(cycle, error);
     }
 
+    fn is_main(&self) -> bool {
+        true
+    }
+
     fn panicked(&self, message: &str) {
         let outcome = Err((
             FailureReason::Internal,
