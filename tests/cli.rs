@@ -443,3 +443,179 @@ async fn sighup_reloads_the_configuration_file() {
     assert_eq!(logs.matches("SIGHUP received").count(), 3, "{logs}");
     sim.shutdown();
 }
+
+/// The lines of `logs` (logfmt) whose message is `message`.
+fn lines_with<'a>(logs: &'a str, message: &str) -> Vec<&'a str> {
+    logs.lines().filter(|l| l.contains(message)).collect()
+}
+
+/// At start, before anything scrapes, the organisation's first cycle runs
+/// and says how it went, naming the hosts; a failed query is one warn
+/// line, its retries at debug.
+#[tokio::test]
+async fn an_unreachable_organisation_is_said_at_start_in_one_line_per_failure() {
+    let closed = free_port();
+    let api = format!("http://127.0.0.1:{closed}");
+    let p = Process::spawn(
+        &["--genesys.api-url", &api, "--query.timeout", "2s"],
+        &[
+            ("GENESYS_CLIENT_ID", CLIENT_ID),
+            ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    // Nothing scrapes: the cycle at start runs out of its 2 s budget.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let (_, logs) = p.terminate();
+    let first = lines_with(&logs, "first cycle");
+    assert_eq!(first.len(), 1, "one first-cycle line:\n{logs}");
+    for expected in [
+        "level=warn",
+        &format!("login_host=127.0.0.1:{closed}"),
+        "reason=connect",
+        "no access token",
+    ] {
+        assert!(first[0].contains(expected), "{expected:?} in {}", first[0]);
+    }
+    let failed = lines_with(&logs, "query failed");
+    assert_eq!(failed.len(), 1, "one line per failed query:\n{logs}");
+    for expected in [
+        "endpoint=token",
+        &format!("host=127.0.0.1:{closed}"),
+        "attempts=",
+        "duration_seconds=",
+    ] {
+        assert!(
+            failed[0].contains(expected),
+            "{expected:?} in {}",
+            failed[0]
+        );
+    }
+    let attempts: u32 = failed[0]
+        .split("attempts=")
+        .nth(1)
+        .and_then(|a| a.split(' ').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap();
+    assert!(
+        attempts > 1,
+        "refused connections are retried: {}",
+        failed[0]
+    );
+    assert_eq!(
+        logs.lines().filter(|l| l.contains("level=warn")).count(),
+        2,
+        "no warn line per retry:\n{logs}"
+    );
+}
+
+/// A TLS server in front of `upstream` whose certificate `pki`'s `ca`
+/// signed; counts the connections it accepts.
+async fn tls_in_front_of(
+    pki: &std::path::Path,
+    upstream: std::net::SocketAddr,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs = CertificateDer::pem_file_iter(pki.join("server.crt"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(pki.join("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// A certificate the exporter does not trust is its own reason, not
+/// retried, said with how to trust a private CA; and what that says works.
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_a_private_ca() {
+    let Some(pki) = common::pki::pki() else {
+        return;
+    };
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let (port, accepted) = tls_in_front_of(pki, sim.addr()).await;
+    let api = format!("https://127.0.0.1:{port}");
+    let run = |bundle: std::path::PathBuf| {
+        let api = api.clone();
+        async move {
+            let bundle = bundle.to_string_lossy().into_owned();
+            let empty = pki.join("no-certs");
+            std::fs::create_dir_all(&empty).unwrap();
+            let empty = empty.to_string_lossy().into_owned();
+            Process::spawn(
+                &["--genesys.api-url", &api, "--no-collector.integrations"],
+                &[
+                    ("GENESYS_CLIENT_ID", CLIENT_ID),
+                    ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+                    ("SSL_CERT_FILE", &bundle),
+                    ("SSL_CERT_DIR", &empty),
+                ],
+            )
+            .await
+        }
+    };
+    // Trusting another CA only: the server's certificate does not verify.
+    let p = run(pki.join("rogue-ca.crt")).await;
+    let body = p.scrape().await;
+    let (_, logs) = p.terminate();
+    assert_eq!(failures(&body, "tls"), Some(1.0), "{logs}");
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.contains("level=warn") || l.contains("level=error"))
+            .count(),
+        2,
+        "the failed query and the first cycle, each said once:\n{logs}"
+    );
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "not retried"
+    );
+    let failed = lines_with(&logs, "query failed");
+    assert_eq!(failed.len(), 1, "{logs}");
+    for expected in [
+        "reason=tls",
+        &format!("host=127.0.0.1:{port}"),
+        "TLS certificate of the server is not trusted",
+        "SSL_CERT_FILE",
+    ] {
+        assert!(
+            failed[0].contains(expected),
+            "{expected:?} in {}",
+            failed[0]
+        );
+    }
+    // As the line says: SSL_CERT_FILE naming the private CA.
+    let p = run(pki.join("ca.crt")).await;
+    let body = p.scrape().await;
+    assert_eq!(
+        sample(&body, "genesys_eventbridge_up", &[]),
+        Some(1.0),
+        "{body}"
+    );
+    p.terminate();
+}

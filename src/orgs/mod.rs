@@ -89,13 +89,26 @@ impl Organization {
     /// Its series into `body`, after waiting as a scrape with `budget`
     /// does (the cache may start a cycle).
     pub async fn render(&self, budget: Duration, format: Format, body: &mut Body) {
+        self.wait_for_cycles(budget).await;
+        let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
+        render_org(format, &self.state_part, &owners, self.clock, body);
+    }
+
+    /// Runs a cycle as a scrape would, without answering one: at start, so
+    /// that the organisation's first cycle and its outcome come before
+    /// anything scrapes.
+    pub async fn first_cycle(&self) {
+        self.wait_for_cycles(self.settings.query.timeout).await;
+    }
+
+    /// Waits as a scrape with `budget` does for its cycle and the
+    /// collectors' own (the cache may start them).
+    async fn wait_for_cycles(&self, budget: Duration) {
         let own = (self.collectors.iter())
             .filter(|c| c.enabled())
             .map(|c| c.refresh(budget));
         futures_util::future::join(self.cache.get(budget), futures_util::future::join_all(own))
             .await;
-        let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
-        render_org(format, &self.state_part, &owners, self.clock, body);
     }
 
     /// What the debug trace and the landing page show of it.
