@@ -47,7 +47,14 @@ fn bad_input_exits_2_with_one_line_naming_it() {
         "consumer_groups:\n  - name: a\n    colour: blue\n",
     );
     let bad_yaml = bad_yaml.to_str().unwrap();
+    // `default` is the probe target of the flags' organisation.
+    let taken = temp_file(
+        "taken.yml",
+        "organizations:\n  - name: default\n    client_id: x\n    client_secret_file: /dev/null\n",
+    );
+    let taken = taken.to_str().unwrap();
     let cases: Vec<Case> = vec![
+        (vec!["--config.file", taken], creds, "\"default\""),
         (vec!["--no-such-flag"], creds, "--no-such-flag"),
         (vec!["--cache.ttl", "soon"], creds, "--cache.ttl"),
         (

@@ -15,7 +15,7 @@ use crate::cache::CycleCache;
 use crate::clock::Clock;
 use crate::collectors;
 use crate::collectors::aws::sdk::Access;
-use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
+use crate::config::{Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::{Body, Format, Series, StatePart, render_org};
 use crate::genesys::client::{ClientBuildError, http_client, tls_url};
 use crate::genesys::{GenesysClient, Telemetry};
@@ -175,17 +175,15 @@ impl Registry {
         self.read().flags.clone()
     }
 
-    /// The probe target `name`: a configured organisation, or in demo mode
-    /// the demo organisation.
+    /// The probe target `name`: a configured organisation, or the flags'
+    /// one by its name (`default`, or `demo` in demo mode), which no
+    /// organisation of the file may take.
     pub fn target(&self, name: &str) -> Option<Arc<Organization>> {
         let in_force = self.read();
         if let Some(org) = in_force.targets.get(name) {
             return Some(org.clone());
         }
-        in_force
-            .flags
-            .clone()
-            .filter(|f| self.demo.is_some() && f.name() == DEMO_ORG && name == DEMO_ORG)
+        in_force.flags.clone().filter(|f| f.name() == name)
     }
 
     /// Every organisation, the flags' one first.
