@@ -626,3 +626,52 @@ async fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_a_private
     );
     p.terminate();
 }
+
+/// An integration's detail message is shown whole, escaped, in the log, on
+/// the landing page and in the debug trace: the part an operator acts on
+/// comes last.
+#[tokio::test]
+async fn detail_messages_are_whole_and_escaped_in_log_landing_page_and_trace() {
+    let detail = "The event source aws.partner/genesys.com/cloud/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0/prod-orders is \"not\" associated\nwith an event bus in account 123456789012 (eu-west-1) <check the partner event sources>.";
+    let sim = simulator(genesys_cloud_simulator::SimConfig {
+        integrations: vec![genesys_cloud_simulator::integration(
+            "0a1b2c3d-0000-4000-8000-000000000001",
+            "eventbridge-orders",
+            "ENABLED",
+            "ERROR",
+            Some(detail),
+            "2026-01-01T00:00:00Z",
+        )],
+        ..sim_config(tutorial_rows())
+    })
+    .await;
+    let p = Process::spawn(
+        &["--genesys.api-url", &sim.base_url()],
+        &[
+            ("GENESYS_CLIENT_ID", CLIENT_ID),
+            ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    // The probe waits for the cycle (the one at start, or its own).
+    let trace = get(p.url("/probe?target=default&debug=true"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let landing = get(p.url("/")).await.unwrap().text().await.unwrap();
+    let (_, logs) = p.terminate();
+    let changed = lines_with(&logs, "INTEGRATION_STATE_CHANGED");
+    assert_eq!(changed.len(), 1, "{logs}");
+    let escaped = detail.escape_debug().to_string();
+    assert!(changed[0].contains(&escaped), "{escaped} in {}", changed[0]);
+    let html = detail
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    assert!(landing.contains(&html), "{html} in {landing}");
+    let one_line = detail.replace('\n', "\\n");
+    assert!(trace.contains(&one_line), "{one_line} in {trace}");
+}
