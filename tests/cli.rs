@@ -474,8 +474,11 @@ async fn an_unreachable_organisation_is_said_at_start_in_one_line_per_failure() 
     // Nothing scrapes: the cycle at start runs out of its 2 s budget.
     tokio::time::sleep(Duration::from_millis(2600)).await;
     let (_, logs) = p.terminate();
-    let first = lines_with(&logs, "first cycle");
-    assert_eq!(first.len(), 1, "one first-cycle line:\n{logs}");
+    let starts = lines_with(&logs, "first cycle: asking");
+    assert_eq!(starts.len(), 1, "the first cycle says it starts:\n{logs}");
+    assert!(starts[0].contains(&format!("login_host=127.0.0.1:{closed}")));
+    let first = lines_with(&logs, "first cycle: no");
+    assert_eq!(first.len(), 1, "and how it ended, once:\n{logs}");
     for expected in [
         "level=warn",
         &format!("login_host=127.0.0.1:{closed}"),

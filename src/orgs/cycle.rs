@@ -28,7 +28,8 @@ pub struct OrgCycle {
     org: Arc<str>,
     clock: Clock,
     last_trace: Mutex<Option<Arc<CycleTrace>>>,
-    /// Whether the outcome of its first cycle was logged.
+    /// Whether its first cycle was said to start, and its outcome logged.
+    started: AtomicBool,
     announced: AtomicBool,
 }
 
@@ -45,6 +46,7 @@ impl OrgCycle {
             org,
             clock,
             last_trace: Mutex::new(None),
+            started: AtomicBool::new(false),
             announced: AtomicBool::new(false),
         }
     }
@@ -119,6 +121,17 @@ impl Source for OrgCycle {
             .collect();
         if enabled.is_empty() {
             return;
+        }
+        if !self.started.swap(true, Ordering::SeqCst) {
+            // Said before the first request: an unreachable host can take
+            // the whole budget to fail.
+            tracing::info!(
+                org = %self.org,
+                login_host = %self.client.host(Endpoint::TOKEN),
+                api_url = self.client.api_url(),
+                budget_seconds = deadline.saturating_duration_since(Instant::now()).as_secs_f64(),
+                "first cycle: asking for an access token, then the collectors' requests"
+            );
         }
         // The token first, so that the collectors' requests share it and a
         // token endpoint that fails is asked once per cycle.
