@@ -129,8 +129,8 @@ impl Source for OrgCycle {
                 org = %self.org,
                 login_host = %self.client.host(Endpoint::TOKEN),
                 api_url = self.client.api_url(),
-                budget_seconds = deadline.saturating_duration_since(Instant::now()).as_secs_f64(),
-                "first cycle: asking for an access token, then the collectors' requests"
+                budget_seconds = deadline.saturating_duration_since(Instant::now()).as_millis() as f64 / 1000.0,
+                "first cycle: asking for an access token, then the requests of each collector"
             );
         }
         // The token first, so that the collectors' requests share it and a
