@@ -96,8 +96,15 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
     });
     let registry = Arc::new(Registry::new(demo, clock));
     registry.apply(&config.orgs)?;
-    let state = app_state(&config, registry);
+    let state = app_state(&config, registry.clone());
     let (listeners, addresses) = listen(&config).await?;
+    if config.first_cycle_at_start {
+        // After `listening`, so that the log reads in order; readiness does
+        // not wait for these, and each logs its outcome once.
+        for org in registry.all() {
+            tokio::spawn(async move { org.first_cycle().await });
+        }
+    }
     let followers = follow_files(&state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::serve(listeners, state.clone(), async {

@@ -20,6 +20,12 @@ const FINISH_MARGIN_MAX: Duration = Duration::from_millis(200);
 /// gave up. Such a query is finishing; it only needs to be run.
 pub const FINISH_GRACE: Duration = Duration::from_millis(100);
 
+/// How long a scrape still waits for the rest of a cycle once its main
+/// request (the analytics query) is done: the others (the integrations
+/// listing, ...) go on within the cycle's budget and fill the cache for the
+/// next scrape, as a query that outlasts a scrape does.
+pub const AFTER_MAIN: Duration = Duration::from_secs(1);
+
 /// A retry is only made with at least this much of the budget left after its
 /// delay. One with less could hardly succeed, and cut short by the deadline
 /// it would report a timeout instead of the error that made it retry.

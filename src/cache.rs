@@ -1,5 +1,6 @@
 //! The cycle cache: a scrape starts a cycle of an organisation's requests
-//! unless one started less than the TTL ago; concurrent scrapes share one
+//! unless one started less than the TTL ago, less a slack ([`ttl_slack`]);
+//! concurrent scrapes share one
 //! cycle; during a 429 cooldown none starts; a scrape waits for the cycle at
 //! most its budget. What a cycle yields is kept by its collectors, each in a
 //! [`Latest`]: the last good [`Snapshot`], not served once older than
@@ -12,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::budget::{FINISH_GRACE, query_budget};
+use crate::budget::{AFTER_MAIN, FINISH_GRACE, query_budget};
 use crate::exposition::{Encoded, Format};
 
 /// The data of one successful request, with its encodings made on first use.
@@ -76,11 +77,46 @@ impl<T> Latest<T> {
     }
 }
 
+/// How far a cycle has got, as the scrapes waiting for it see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// Its main request (the analytics query) ended at this instant; the
+    /// others go on.
+    MainDone(Instant),
+    Finished,
+}
+
+/// Handed to a fetch, so that it can say when its main request is done:
+/// the scrapes waiting for the cycle then wait at most [`AFTER_MAIN`] more
+/// for the rest.
+#[derive(Clone)]
+pub struct Progress(Arc<watch::Sender<Phase>>);
+
+impl Progress {
+    /// The main request of the cycle has ended (well or not).
+    pub fn main_done(&self) {
+        self.0.send_if_modified(|phase| match phase {
+            Phase::Running => {
+                *phase = Phase::MainDone(Instant::now());
+                true
+            }
+            _ => false,
+        });
+    }
+
+    fn finished(&self) {
+        self.0.send_replace(Phase::Finished);
+    }
+}
+
 /// What a cycle runs.
 pub trait Source: Send + Sync + 'static {
     /// Runs one cycle that must end by `deadline`; the source keeps what it
-    /// yields, and records and logs its failures.
-    fn fetch(&self, deadline: Instant) -> impl Future<Output = ()> + Send;
+    /// yields, and records and logs its failures. A source whose cycle has
+    /// a main request says when it is done through `progress`; one that
+    /// does not is waited for whole.
+    fn fetch(&self, deadline: Instant, progress: Progress) -> impl Future<Output = ()> + Send;
 
     /// Time left in a cooldown during which no query may start.
     fn cooldown(&self) -> Option<Duration>;
@@ -104,22 +140,34 @@ fn panic_message(error: tokio::task::JoinError) -> String {
 
 pub struct CycleCache<S> {
     source: Arc<S>,
-    ttl: Duration,
+    /// The TTL less its slack: a cycle started longer ago than this is due.
+    due_after: Duration,
     state: Arc<Mutex<State>>,
+}
+
+/// How much sooner than the TTL a cycle counts as due: a tenth of the TTL,
+/// at most 1 s. Scrapes every TTL arrive a little early or late (jitter,
+/// the previous query's own start delay); without it, one that comes a few
+/// milliseconds early finds the data too young and is served the old
+/// snapshot, and the data is up to two TTLs old.
+pub fn ttl_slack(ttl: Duration) -> Duration {
+    (ttl / 10).min(Duration::from_secs(1))
 }
 
 #[derive(Default)]
 struct State {
-    last_finished: Option<Instant>,
-    /// The running query: its completion and its deadline.
-    in_flight: Option<(watch::Receiver<bool>, Instant)>,
+    /// When the latest cycle started: the TTL counts from there, so that a
+    /// slow query does not push the next one a query's duration later.
+    last_started: Option<Instant>,
+    /// The running query: its progress and its deadline.
+    in_flight: Option<(watch::Receiver<Phase>, Instant)>,
 }
 
 impl<S: Source> CycleCache<S> {
     pub fn new(source: S, ttl: Duration) -> Self {
         CycleCache {
             source: Arc::new(source),
-            ttl,
+            due_after: ttl.saturating_sub(ttl_slack(ttl)),
             state: Arc::new(Mutex::new(State::default())),
         }
     }
@@ -139,33 +187,37 @@ impl<S: Source> CycleCache<S> {
     pub async fn get(&self, budget: Duration) {
         let (mut done, query_deadline) = {
             let mut state = self.lock();
-            let fresh = state.last_finished.is_some_and(|t| t.elapsed() < self.ttl);
-            if fresh || self.source.cooldown().is_some() {
-                return;
-            }
-            match &state.in_flight {
-                Some(running) => running.clone(),
-                None => {
-                    let running = self.start_query(budget);
-                    state.in_flight = Some(running.clone());
-                    running
+            // A running cycle is joined even though it started within the
+            // TTL: its data is what this scrape must wait for.
+            if let Some(running) = &state.in_flight {
+                running.clone()
+            } else {
+                let fresh = (state.last_started).is_some_and(|t| t.elapsed() < self.due_after);
+                if fresh || self.source.cooldown().is_some() {
+                    return;
                 }
+                state.last_started = Some(Instant::now());
+                let running = self.start_query(budget);
+                state.in_flight = Some(running.clone());
+                running
             }
         };
         // Past the budget the scrape answers with what there is; the query
-        // goes on in its task and fills the cache for the next scrape.
-        let finished = tokio::time::timeout(budget, done.wait_for(|finished| *finished))
-            .await
-            .is_ok();
+        // goes on in its task and fills the cache for the next scrape. So
+        // it does once its main request is done, after at most AFTER_MAIN:
+        // the others' retries do not hold the scrape.
+        let finished = wait_for_cycle(&mut done, Instant::now() + budget).await;
         if !finished && Instant::now() >= query_deadline {
-            let _ = tokio::time::timeout(FINISH_GRACE, done.wait_for(|finished| *finished)).await;
+            let _ =
+                tokio::time::timeout(FINISH_GRACE, done.wait_for(|p| *p == Phase::Finished)).await;
         }
     }
 
     /// The query runs in its own task, so that a scrape that gives up or
     /// disconnects does not cancel the work the other scrapes wait for.
-    fn start_query(&self, budget: Duration) -> (watch::Receiver<bool>, Instant) {
-        let (tx, rx) = watch::channel(false);
+    fn start_query(&self, budget: Duration) -> (watch::Receiver<Phase>, Instant) {
+        let (tx, rx) = watch::channel(Phase::Running);
+        let progress = Progress(Arc::new(tx));
         let source = self.source.clone();
         let state = self.state.clone();
         let deadline = Instant::now() + query_budget(budget);
@@ -175,17 +227,37 @@ impl<S: Source> CycleCache<S> {
             // otherwise leave the query in flight for good.
             let fetch = {
                 let source = source.clone();
-                tokio::spawn(async move { source.fetch(deadline).await })
+                let progress = progress.clone();
+                tokio::spawn(async move { source.fetch(deadline, progress).await })
             };
             if let Err(error) = fetch.await {
                 source.panicked(&panic_message(error));
             }
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-            state.last_finished = Some(Instant::now());
             state.in_flight = None;
-            let _ = tx.send(true);
+            progress.finished();
         });
         (rx, deadline)
+    }
+}
+
+/// Waits for the cycle `done` reports on until it finishes, `end` passes,
+/// or [`AFTER_MAIN`] has passed since its main request was done; whether
+/// it finished.
+async fn wait_for_cycle(done: &mut watch::Receiver<Phase>, end: Instant) -> bool {
+    loop {
+        let until = match *done.borrow_and_update() {
+            Phase::Finished => return true,
+            Phase::MainDone(at) => end.min(at + AFTER_MAIN),
+            Phase::Running => end,
+        };
+        match tokio::time::timeout_at(until, done.changed()).await {
+            Ok(Ok(())) => {}
+            // The sender gone means the task ended: finished or not, there
+            // is nothing more to wait for.
+            Ok(Err(_)) => return *done.borrow() == Phase::Finished,
+            Err(_) => return false,
+        }
     }
 }
 
@@ -217,7 +289,7 @@ mod tests {
     }
 
     impl Source for Fake {
-        async fn fetch(&self, _deadline: Instant) {
+        async fn fetch(&self, _deadline: Instant, _progress: Progress) {
             let n = self.queries.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(self.delay).await;
             if !self.fail.load(Ordering::SeqCst) {
@@ -244,7 +316,7 @@ mod tests {
     }
 
     impl Source for PanicsOnce {
-        async fn fetch(&self, _deadline: Instant) {
+        async fn fetch(&self, _deadline: Instant, _progress: Progress) {
             if self.queries.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("date overflow in the request builder");
             }
@@ -311,10 +383,54 @@ mod tests {
             Duration::from_secs(60),
         );
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
-        tokio::time::advance(Duration::from_secs(59)).await;
+        tokio::time::advance(Duration::from_secs(58)).await;
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 1);
-        tokio::time::advance(Duration::from_secs(2)).await;
+        // Due a slack (a tenth of the TTL, at most 1 s) before the TTL.
+        tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(scrape(&cache, BUDGET).await.unwrap(), 2);
+    }
+
+    #[test]
+    fn the_slack_is_a_tenth_of_the_ttl_at_most_a_second() {
+        assert_eq!(
+            ttl_slack(Duration::from_secs(5)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(ttl_slack(Duration::from_secs(60)), Duration::from_secs(1));
+        assert_eq!(ttl_slack(Duration::from_secs(300)), Duration::from_secs(1));
+        assert_eq!(ttl_slack(Duration::ZERO), Duration::ZERO);
+    }
+
+    /// Queries made by scrapes every `interval`, each `early` before its
+    /// tick but the first, against a TTL of 5 s and queries of 300 ms.
+    async fn queries_of_scrapes(interval: Duration, early: Duration, scrapes: u32) -> usize {
+        let cache = CycleCache::new(
+            Fake::new(Duration::from_millis(300), MAX_STALE),
+            Duration::from_secs(5),
+        );
+        let start = Instant::now();
+        for n in 0..scrapes {
+            let tick = start + interval * n;
+            tokio::time::sleep_until(tick.checked_sub(early).filter(|_| n > 0).unwrap_or(tick))
+                .await;
+            scrape(&cache, BUDGET).await;
+        }
+        cache.source().queries.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn scrapes_every_ttl_query_at_every_scrape() {
+        // The TTL counts from the query's start, not its end: a query's 300 ms
+        // do not make the next scrape find the data too young.
+        let ttl = Duration::from_secs(5);
+        assert_eq!(queries_of_scrapes(ttl, Duration::ZERO, 8).await, 8);
+        // Scrapes a little early (jitter) still query.
+        assert_eq!(
+            queries_of_scrapes(ttl, Duration::from_millis(400), 8).await,
+            8
+        );
+        // Every half TTL: a query at every other scrape.
+        assert_eq!(queries_of_scrapes(ttl / 2, Duration::ZERO, 8).await, 4);
     }
 
     #[tokio::test(start_paused = true)]
@@ -354,7 +470,7 @@ mod tests {
     }
 
     impl Source for Stalls {
-        async fn fetch(&self, deadline: Instant) {
+        async fn fetch(&self, deadline: Instant, _progress: Progress) {
             tokio::time::sleep_until(deadline).await;
             tokio::task::yield_now().await;
             self.finished.store(true, Ordering::SeqCst);
@@ -403,6 +519,68 @@ mod tests {
             cache.source().finished.load(Ordering::SeqCst),
             "the scrape answered before the query recorded its failure"
         );
+    }
+
+    /// A cycle whose main request takes `main`, and whose other requests go
+    /// on until `rest` after its start.
+    struct MainThenRest {
+        main: Duration,
+        rest: Duration,
+        finished: std::sync::atomic::AtomicBool,
+    }
+
+    impl Source for MainThenRest {
+        async fn fetch(&self, _deadline: Instant, progress: Progress) {
+            tokio::time::sleep(self.main).await;
+            progress.main_done();
+            tokio::time::sleep(self.rest - self.main).await;
+            self.finished.store(true, Ordering::SeqCst);
+        }
+        fn cooldown(&self) -> Option<Duration> {
+            None
+        }
+        fn panicked(&self, _: &str) {}
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_the_main_request_is_done_a_scrape_waits_at_most_a_second_more() {
+        let cache = Arc::new(CycleCache::new(
+            MainThenRest {
+                main: Duration::from_millis(300),
+                rest: Duration::from_secs(9),
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+        ));
+        let started = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(1300));
+        assert!(!cache.source().finished.load(Ordering::SeqCst));
+        // A scrape that joins it later waits no more than that either.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let joined = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(joined.elapsed(), Duration::ZERO);
+        // The rest goes on in its task.
+        tokio::time::advance(Duration::from_secs(6)).await;
+        tokio::task::yield_now().await;
+        assert!(cache.source().finished.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cycle_whose_rest_ends_within_the_second_is_waited_for_whole() {
+        let cache = CycleCache::new(
+            MainThenRest {
+                main: Duration::from_millis(300),
+                rest: Duration::from_millis(800),
+                finished: Default::default(),
+            },
+            Duration::ZERO,
+        );
+        let started = Instant::now();
+        cache.get(BUDGET).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(800));
+        assert!(cache.source().finished.load(Ordering::SeqCst));
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,6 +25,23 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     }
 }
 
+/// `s` as one line of the plain-text debug trace: control characters
+/// (a newline in an upstream message) escaped as Rust writes them, so that
+/// no message can start a line of its own.
+pub fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `s` as HTML text, safe in elements and quoted attributes.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -47,7 +47,14 @@ fn bad_input_exits_2_with_one_line_naming_it() {
         "consumer_groups:\n  - name: a\n    colour: blue\n",
     );
     let bad_yaml = bad_yaml.to_str().unwrap();
+    // `default` is the probe target of the flags' organisation.
+    let taken = temp_file(
+        "taken.yml",
+        "organizations:\n  - name: default\n    client_id: x\n    client_secret_file: /dev/null\n",
+    );
+    let taken = taken.to_str().unwrap();
     let cases: Vec<Case> = vec![
+        (vec!["--config.file", taken], creds, "\"default\""),
         (vec!["--no-such-flag"], creds, "--no-such-flag"),
         (vec!["--cache.ttl", "soon"], creds, "--cache.ttl"),
         (
@@ -442,4 +449,232 @@ async fn sighup_reloads_the_configuration_file() {
     assert_eq!(by_hup, 3, "{logs}");
     assert_eq!(logs.matches("SIGHUP received").count(), 3, "{logs}");
     sim.shutdown();
+}
+
+/// The lines of `logs` (logfmt) whose message is `message`.
+fn lines_with<'a>(logs: &'a str, message: &str) -> Vec<&'a str> {
+    logs.lines().filter(|l| l.contains(message)).collect()
+}
+
+/// At start, before anything scrapes, the organisation's first cycle runs
+/// and says how it went, naming the hosts; a failed query is one warn
+/// line, its retries at debug.
+#[tokio::test]
+async fn an_unreachable_organisation_is_said_at_start_in_one_line_per_failure() {
+    let closed = free_port();
+    let api = format!("http://127.0.0.1:{closed}");
+    let p = Process::spawn(
+        &["--genesys.api-url", &api, "--query.timeout", "2s"],
+        &[
+            ("GENESYS_CLIENT_ID", CLIENT_ID),
+            ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    // Nothing scrapes: the cycle at start runs out of its 2 s budget.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let (_, logs) = p.terminate();
+    let starts = lines_with(&logs, "first cycle: asking");
+    assert_eq!(starts.len(), 1, "the first cycle says it starts:\n{logs}");
+    assert!(starts[0].contains(&format!("login_host=127.0.0.1:{closed}")));
+    let first = lines_with(&logs, "first cycle: no");
+    assert_eq!(first.len(), 1, "and how it ended, once:\n{logs}");
+    for expected in [
+        "level=warn",
+        &format!("login_host=127.0.0.1:{closed}"),
+        "reason=connect",
+        "no access token",
+    ] {
+        assert!(first[0].contains(expected), "{expected:?} in {}", first[0]);
+    }
+    let failed = lines_with(&logs, "query failed");
+    assert_eq!(failed.len(), 1, "one line per failed query:\n{logs}");
+    for expected in [
+        "endpoint=token",
+        &format!("host=127.0.0.1:{closed}"),
+        "attempts=",
+        "duration_seconds=",
+    ] {
+        assert!(
+            failed[0].contains(expected),
+            "{expected:?} in {}",
+            failed[0]
+        );
+    }
+    let attempts: u32 = failed[0]
+        .split("attempts=")
+        .nth(1)
+        .and_then(|a| a.split(' ').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap();
+    assert!(
+        attempts > 1,
+        "refused connections are retried: {}",
+        failed[0]
+    );
+    assert_eq!(
+        logs.lines().filter(|l| l.contains("level=warn")).count(),
+        2,
+        "no warn line per retry:\n{logs}"
+    );
+}
+
+/// A TLS server in front of `upstream` whose certificate `pki`'s `ca`
+/// signed; counts the connections it accepts.
+async fn tls_in_front_of(
+    pki: &std::path::Path,
+    upstream: std::net::SocketAddr,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs = CertificateDer::pem_file_iter(pki.join("server.crt"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(pki.join("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// A certificate the exporter does not trust is its own reason, not
+/// retried, said with how to trust a private CA; and what that says works.
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_a_private_ca() {
+    let Some(pki) = common::pki::pki() else {
+        return;
+    };
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let (port, accepted) = tls_in_front_of(pki, sim.addr()).await;
+    let api = format!("https://127.0.0.1:{port}");
+    let run = |bundle: std::path::PathBuf| {
+        let api = api.clone();
+        async move {
+            let bundle = bundle.to_string_lossy().into_owned();
+            let empty = pki.join("no-certs");
+            std::fs::create_dir_all(&empty).unwrap();
+            let empty = empty.to_string_lossy().into_owned();
+            Process::spawn(
+                &["--genesys.api-url", &api, "--no-collector.integrations"],
+                &[
+                    ("GENESYS_CLIENT_ID", CLIENT_ID),
+                    ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+                    ("SSL_CERT_FILE", &bundle),
+                    ("SSL_CERT_DIR", &empty),
+                ],
+            )
+            .await
+        }
+    };
+    // Trusting another CA only: the server's certificate does not verify.
+    let p = run(pki.join("rogue-ca.crt")).await;
+    let body = p.scrape().await;
+    let (_, logs) = p.terminate();
+    assert_eq!(failures(&body, "tls"), Some(1.0), "{logs}");
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.contains("level=warn") || l.contains("level=error"))
+            .count(),
+        2,
+        "the failed query and the first cycle, each said once:\n{logs}"
+    );
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "not retried"
+    );
+    let failed = lines_with(&logs, "query failed");
+    assert_eq!(failed.len(), 1, "{logs}");
+    for expected in [
+        "reason=tls",
+        &format!("host=127.0.0.1:{port}"),
+        "TLS certificate of the server is not trusted",
+        "SSL_CERT_FILE",
+    ] {
+        assert!(
+            failed[0].contains(expected),
+            "{expected:?} in {}",
+            failed[0]
+        );
+    }
+    // As the line says: SSL_CERT_FILE naming the private CA.
+    let p = run(pki.join("ca.crt")).await;
+    let body = p.scrape().await;
+    assert_eq!(
+        sample(&body, "genesys_eventbridge_up", &[]),
+        Some(1.0),
+        "{body}"
+    );
+    p.terminate();
+}
+
+/// An integration's detail message is shown whole, escaped, in the log, on
+/// the landing page and in the debug trace: the part an operator acts on
+/// comes last.
+#[tokio::test]
+async fn detail_messages_are_whole_and_escaped_in_log_landing_page_and_trace() {
+    let detail = "The event source aws.partner/genesys.com/cloud/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0/prod-orders is \"not\" associated\nwith an event bus in account 123456789012 (eu-west-1) <check the partner event sources>.";
+    let sim = simulator(genesys_cloud_simulator::SimConfig {
+        integrations: vec![genesys_cloud_simulator::integration(
+            "0a1b2c3d-0000-4000-8000-000000000001",
+            "eventbridge-orders",
+            "ENABLED",
+            "ERROR",
+            Some(detail),
+            "2026-01-01T00:00:00Z",
+        )],
+        ..sim_config(tutorial_rows())
+    })
+    .await;
+    let p = Process::spawn(
+        &["--genesys.api-url", &sim.base_url()],
+        &[
+            ("GENESYS_CLIENT_ID", CLIENT_ID),
+            ("GENESYS_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+    .await;
+    // The probe waits for the cycle (the one at start, or its own).
+    let trace = get(p.url("/probe?target=default&debug=true"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let landing = get(p.url("/")).await.unwrap().text().await.unwrap();
+    let (_, logs) = p.terminate();
+    let changed = lines_with(&logs, "INTEGRATION_STATE_CHANGED");
+    assert_eq!(changed.len(), 1, "{logs}");
+    let escaped = detail.escape_debug().to_string();
+    assert!(changed[0].contains(&escaped), "{escaped} in {}", changed[0]);
+    let html = detail
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    assert!(landing.contains(&html), "{html} in {landing}");
+    let one_line = detail.replace('\n', "\\n");
+    assert!(trace.contains(&one_line), "{one_line} in {trace}");
 }

@@ -256,17 +256,30 @@ async fn a_hanging_listing_keeps_within_the_budget_and_spares_the_query() {
     sim.push_integrations_fault(Fault::Hang);
     let started = Instant::now();
     let (status, _, body) = exporter
-        .scrape_with(&[("X-Prometheus-Scrape-Timeout-Seconds", "2")])
+        .scrape_with(&[("X-Prometheus-Scrape-Timeout-Seconds", "3")])
         .await;
     assert_eq!(status, 200);
+    // The query done, the scrape waits at most a second for the listing,
+    // which goes on within the cycle's budget (2.3 s).
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_millis(1800),
         "{:?}",
         started.elapsed()
     );
     assert_eq!(sample(&body, UP, &[]), Some(1.0), "{body}");
-    assert_eq!(sample(&body, INTEGRATIONS_UP, &[]), Some(0.0));
+    assert_eq!(
+        sample(&body, INTEGRATIONS_UP, &[]),
+        Some(1.0),
+        "the latest listing that ended"
+    );
     assert!(body.contains("genesys_eventbridge_consumer_lag_seconds{"));
+    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(started.elapsed())).await;
+    let debug = get(exporter.url("/")).await.unwrap().text().await.unwrap();
+    assert!(
+        debug.contains("The latest listing of the EventBridge integrations failed."),
+        "the hung listing ended within the cycle's budget: {debug}"
+    );
+    let body = exporter.scrape().await;
     assert_eq!(
         state(&body, "9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d", "ERROR"),
         Some(1.0),
@@ -286,5 +299,45 @@ async fn without_the_collector_nothing_is_listed() {
         assert!(!body.contains("genesys_eventbridge_integration"), "{body}");
     }
     assert_eq!(sim.integrations_requests(), 0);
+    exporter.stop().await;
+}
+
+/// The listing answering 5xx retries within the cycle's budget, but holds
+/// no scrape for it: a scrape answers about a second after the query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_listing_holds_a_scrape_at_most_a_second_after_the_query() {
+    let sim = sim_with(genesys_cloud_simulator::demo_integrations()).await;
+    for _ in 0..200 {
+        sim.push_integrations_fault(error(503, "service.unavailable", "try again"));
+    }
+    let exporter = exporter(&sim, &["--cache.ttl", "0s"]).await;
+    let scrape = || async {
+        let started = Instant::now();
+        let (_, _, body) = exporter
+            .scrape_with(&[("X-Prometheus-Scrape-Timeout-Seconds", "10")])
+            .await;
+        eprintln!(
+            "a scrape with the listing answering 503: {:?}",
+            started.elapsed()
+        );
+        (started.elapsed(), body)
+    };
+    let (took, body) = scrape().await;
+    assert_eq!(sample(&body, UP, &[]), Some(1.0), "{body}");
+    assert!(took < Duration::from_millis(1800), "{took:?}");
+    // The cycle's listing goes on retrying within its budget (9.3 s) ...
+    let listings = sim.integrations_requests();
+    assert!(
+        eventually(Duration::from_secs(4), || sim.integrations_requests()
+            > listings)
+        .await,
+        "the listing went on retrying after the scrape answered"
+    );
+    // ... and a scrape that joins that cycle answers at once, with the
+    // query's figures.
+    let (took, body) = scrape().await;
+    assert_eq!(sample(&body, UP, &[]), Some(1.0), "{body}");
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert_eq!(sim.query_requests(), 1, "the cycle is still the first");
     exporter.stop().await;
 }

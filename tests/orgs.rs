@@ -186,6 +186,8 @@ async fn a_bad_target_gets_400_and_costs_no_request() {
         "target=",
         "target=acme&target=acme",
         "target=unknown",
+        // No flags' organisation here.
+        "target=default",
         "target=http%3A%2F%2F127.0.0.1%3A1%2F",
         "target=127.0.0.1:9",
         long.as_str(),
@@ -551,6 +553,33 @@ async fn demo_probe_equals_the_per_group_part_of_metrics() {
     assert!(trace.contains("POST /api/v2/analytics/events/details/query (query) -> 200"));
     assert!(trace.contains("eventbridge-consumer-secondary: lag"));
     assert!(!trace.contains("demo-secret") && !trace.to_lowercase().contains("bearer"));
+    exporter.stop().await;
+}
+
+/// The flags' organisation is the probe target `default`: its probe, its
+/// debug trace, and the landing page's links to both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flags_organisation_is_the_target_default() {
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let exporter = exporter(&sim, &[]).await;
+    let metrics = exporter.scrape().await;
+    let (status, probed) = probe(&exporter, "target=default").await;
+    assert_eq!(status, 200, "{probed}");
+    assert!(!per_group(&metrics).is_empty());
+    assert_eq!(per_group(&metrics), per_group(&probed));
+    let (status, trace) = probe(&exporter, "target=default&debug=true").await;
+    assert_eq!(status, 200, "{trace}");
+    assert!(trace.starts_with("Organisation default\n"), "{trace}");
+    assert!(
+        trace.contains("POST /oauth/token (token) -> 200"),
+        "{trace}"
+    );
+    assert_eq!(sim.query_requests(), 1, "one cycle for all three");
+    let landing = get(exporter.url("/")).await.unwrap().text().await.unwrap();
+    assert!(
+        landing.contains("href=\"/probe?target=default&amp;debug=true\""),
+        "{landing}"
+    );
     exporter.stop().await;
 }
 

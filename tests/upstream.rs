@@ -627,3 +627,78 @@ fn analytics_requests(sim: &Simulator) -> Vec<genesys_cloud_simulator::RecordedR
         })
         .collect()
 }
+
+/// Scrapes `/metrics` as Prometheus does: on a fixed schedule every
+/// `interval` from `offset` (a late scrape does not move the next), with
+/// its timeout header, its `Accept` and gzip. Returns the data age each
+/// scrape was served.
+async fn prometheus_like(exp: &Exporter, interval: Duration, offset: Duration, n: u32) -> Vec<f64> {
+    let start = tokio::time::Instant::now() + offset;
+    let mut ages = Vec::new();
+    for k in 0..n {
+        tokio::time::sleep_until(start + interval * k).await;
+        let (_, _, body) = exp
+            .scrape_with(&[
+                ("X-Prometheus-Scrape-Timeout-Seconds", "10"),
+                ("Accept", OPENMETRICS),
+                ("Accept-Encoding", "gzip"),
+            ])
+            .await;
+        ages.push(sample(&body, "genesys_eventbridge_data_age_seconds", &[]).unwrap_or(f64::NAN));
+    }
+    ages
+}
+
+/// The TTL of the Prometheus-like cases: its slack (300 ms) absorbs the
+/// scheduling jitter of a loaded machine.
+const TTL: Duration = Duration::from_secs(3);
+
+#[tokio::test]
+async fn scrapes_every_ttl_cause_one_query_per_scrape() {
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let exp = exporter(&sim, &["--cache.ttl", "3s"]).await;
+    let ages = prometheus_like(&exp, TTL, Duration::ZERO, 4).await;
+    assert_eq!(
+        sim.query_requests(),
+        4,
+        "one query per scrape; ages {ages:?}"
+    );
+    assert!(
+        ages.iter().all(|a| *a < 1.0),
+        "fresh data at every scrape: {ages:?}"
+    );
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn scrapes_every_half_ttl_cause_one_query_every_other_scrape() {
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let exp = exporter(&sim, &["--cache.ttl", "3s"]).await;
+    let ages = prometheus_like(&exp, TTL / 2, Duration::ZERO, 6).await;
+    assert_eq!(sim.query_requests(), 3, "ages {ages:?}");
+    assert!(
+        ages.iter().all(|a| *a < TTL.as_secs_f64()),
+        "data never older than the TTL: {ages:?}"
+    );
+    exp.stop().await;
+}
+
+#[tokio::test]
+async fn two_scrapers_at_different_offsets_share_one_query_per_ttl() {
+    let sim = simulator(sim_config(tutorial_rows())).await;
+    let exp = exporter(&sim, &["--cache.ttl", "3s"]).await;
+    let (a, b) = tokio::join!(
+        prometheus_like(&exp, TTL, Duration::ZERO, 3),
+        prometheus_like(&exp, TTL, Duration::from_millis(1100), 3),
+    );
+    assert_eq!(sim.query_requests(), 3, "ages {a:?} and {b:?}");
+    assert!(
+        a.iter().all(|a| *a < 1.0),
+        "the first scraper queries: {a:?}"
+    );
+    assert!(
+        b.iter().all(|b| (1.0..2.0).contains(b)),
+        "the second is served the first's data: {b:?}"
+    );
+    exp.stop().await;
+}

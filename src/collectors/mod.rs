@@ -56,6 +56,19 @@ pub trait Collector: Report {
     /// The cycle panicked (a bug); the next scrape starts another.
     fn panicked(&self, _message: &str) {}
 
+    /// Its latest cycle's outcome in a few words, good or bad, for the line
+    /// that says how an organisation's first cycle went.
+    fn outcome(&self) -> Option<Result<String, String>> {
+        None
+    }
+
+    /// Whether it is the cycle's main request, which a scrape waits for
+    /// within its whole budget (the analytics query); a scrape waits for
+    /// the others at most `budget::AFTER_MAIN` longer.
+    fn is_main(&self) -> bool {
+        false
+    }
+
     /// Whether it asks Genesys Cloud, and so runs in the organisation's
     /// cycle behind its token.
     fn uses_genesys(&self) -> bool {

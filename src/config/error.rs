@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::duration::{DurationError, format_duration};
 use super::secret::SecretError;
-use super::{DEMO_ORG, MAX_PAGE_SIZE};
+use super::{DEMO_ORG, FLAGS_ORG, MAX_PAGE_SIZE};
 use crate::web::config::WebConfigError;
 use crate::web::files::ReadError;
 
@@ -223,6 +223,8 @@ pub enum OrgError {
     NameTwice(String),
     #[error("name: {DEMO_ORG:?} is the demo organisation's target")]
     DemoName,
+    #[error("name: {FLAGS_ORG:?} is the target of the organisation the flags describe")]
+    FlagsName,
     #[error("region and api_url are both set; give one")]
     RegionAndApiUrl,
     #[error("client_secret_file: missing (a secret is never written into this file)")]

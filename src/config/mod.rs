@@ -123,6 +123,10 @@ pub struct Config {
     pub web: WebConfig,
     /// Not a flag: the documented defaults, shortened by tests.
     pub limits: ServerLimits,
+    /// Not a flag: each organisation runs one cycle at start, in the
+    /// background. Tests that count requests from their first scrape, or
+    /// queue faults for it, turn it off.
+    pub first_cycle_at_start: bool,
     /// What the flags say, read once: every load of `--config.file` (at
     /// start and at each reload) is read over it. Its groups are the
     /// flags' own, without the file's.
@@ -168,6 +172,7 @@ impl Config {
             file,
             orgs,
             check_only: cli.config_check,
+            first_cycle_at_start: true,
             log_level: cli.log_level,
             log_format: cli.log_format,
         })

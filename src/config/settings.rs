@@ -223,6 +223,9 @@ impl OrgSettings<FileUpstream> {
         if demo && self.name == super::DEMO_ORG {
             return Err(OrgError::DemoName);
         }
+        if self.name == super::FLAGS_ORG {
+            return Err(OrgError::FlagsName);
+        }
         self.check(Source::File)?;
         let upstream = &self.upstream;
         let (api_url, login_url) = hosts(

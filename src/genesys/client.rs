@@ -170,6 +170,10 @@ pub struct GenesysClient {
     http: reqwest::Client,
     token_url: String,
     api_url: String,
+    /// The hosts (with a port other than the scheme's) of the token URL and
+    /// the API: what a failure names.
+    login_host: Arc<str>,
+    api_host: Arc<str>,
     client_id: String,
     client_secret: ClientSecret,
     tokens: TokenCache<QueryError>,
@@ -197,6 +201,8 @@ impl GenesysClient {
             http,
             token_url: format!("{}/oauth/token", endpoints.login_url),
             api_url: endpoints.api_url.clone(),
+            login_host: host_of(&endpoints.login_url),
+            api_host: host_of(&endpoints.api_url),
             client_id: endpoints.client_id.clone(),
             client_secret: endpoints.client_secret.clone(),
             tokens: TokenCache::default(),
@@ -217,6 +223,22 @@ impl GenesysClient {
     /// The API base, without a trailing slash.
     pub fn api_url(&self) -> &str {
         &self.api_url
+    }
+
+    /// The host a request to `endpoint` goes to: the login host for the
+    /// token, the API host for the others.
+    pub fn host(&self, endpoint: Endpoint) -> &Arc<str> {
+        match endpoint {
+            Endpoint::TOKEN => &self.login_host,
+            _ => &self.api_host,
+        }
+    }
+
+    /// The requests sent to `endpoint` in the cycle under way, retries and
+    /// pages included.
+    pub fn attempts(&self, endpoint: Endpoint) -> usize {
+        let trace = self.trace.lock().unwrap_or_else(|e| e.into_inner());
+        trace.iter().filter(|r| r.endpoint == endpoint).count()
     }
 
     pub fn telemetry(&self) -> &Telemetry {
@@ -276,6 +298,7 @@ impl GenesysClient {
                     tracing::info!(
                         org = %self.org,
                         endpoint = endpoint.as_str(),
+                        host = %self.host(endpoint),
                         "answered 401; fetching a new token and retrying once"
                     );
                     self.tokens.invalidate(token.id).await;
@@ -339,7 +362,12 @@ impl GenesysClient {
             }
             let budget = deadline.saturating_duration_since(Instant::now());
             if budget.is_zero() {
-                return Err(QueryError::Timeout { endpoint, budget });
+                let host = self.host(endpoint).clone();
+                return Err(QueryError::Timeout {
+                    endpoint,
+                    host,
+                    budget,
+                });
             }
             let executed = self.attempt(endpoint, budget, &build).await?;
             let retryable = match self.judge(endpoint, executed) {
@@ -351,9 +379,12 @@ impl GenesysClient {
             if !retry_fits(delay, deadline) {
                 return Err(retryable);
             }
-            tracing::warn!(
+            // One warn line per failed query, from its collector; the
+            // attempts at debug.
+            tracing::debug!(
                 org = %self.org,
                 endpoint = endpoint.as_str(),
+                host = %self.host(endpoint),
                 attempt,
                 retry_in_seconds = delay.as_secs_f64(),
                 error = %retryable,
@@ -380,6 +411,7 @@ impl GenesysClient {
             .build()
             .map_err(|e| QueryError::Transport {
                 endpoint,
+                host: self.host(endpoint).clone(),
                 message: error_chain(&e),
             })?;
         let method = if request.method() == reqwest::Method::GET {
@@ -428,7 +460,7 @@ impl GenesysClient {
         if (200..300).contains(&answer.status) {
             return Verdict::Done(Ok(answer));
         }
-        let err = status_error(endpoint, &answer);
+        let err = status_error(endpoint, self.host(endpoint), &answer);
         match answer.status >= 500 && answer.status != 501 {
             true => Verdict::Retry(err),
             false => Verdict::Done(Err(err)),
@@ -440,10 +472,11 @@ impl GenesysClient {
         let retry_after =
             header_str(&answer.headers, RETRY_AFTER.as_str()).and_then(parse_retry_after);
         let wait = self.cooldown.rate_limited(retry_after);
-        let err = status_error(endpoint, answer);
+        let err = status_error(endpoint, self.host(endpoint), answer);
         tracing::warn!(
             org = %self.org,
             endpoint = endpoint.as_str(),
+            host = %self.host(endpoint),
             cooldown_seconds = wait.as_secs_f64(),
             retry_after = retry_after.map(|d| d.as_secs_f64()),
             error = %err,
@@ -459,12 +492,25 @@ impl GenesysClient {
         request: reqwest::Request,
         budget: Duration,
     ) -> Result<Answer, QueryError> {
+        let host = self.host(endpoint);
         let transport = |e: reqwest::Error| {
+            let host = host.clone();
             if e.is_timeout() {
-                QueryError::Timeout { endpoint, budget }
+                QueryError::Timeout {
+                    endpoint,
+                    host,
+                    budget,
+                }
+            } else if let Some(problem) = certificate_problem(&e) {
+                QueryError::Tls {
+                    endpoint,
+                    host,
+                    message: problem.to_string(),
+                }
             } else {
                 QueryError::Transport {
                     endpoint,
+                    host,
                     message: error_chain(&e),
                 }
             }
@@ -502,14 +548,15 @@ fn too_large(endpoint: Endpoint) -> QueryError {
     }
 }
 
-fn status_error(endpoint: Endpoint, answer: &Answer) -> QueryError {
+fn status_error(endpoint: Endpoint, host: &Arc<str>, answer: &Answer) -> QueryError {
     QueryError::Status {
         endpoint,
+        host: host.clone(),
         status: answer.status,
-        detail: ApiErrorDetail::parse(
+        detail: Box::new(ApiErrorDetail::parse(
             &answer.body,
             header_str(&answer.headers, "inin-correlation-id").map(str::to_owned),
-        ),
+        )),
     }
 }
 
@@ -529,6 +576,45 @@ fn rate_limit_headers(headers: &HeaderMap) -> Option<RateLimitHeaders> {
         reset_seconds: number("inin-ratelimit-reset"),
     };
     (found != RateLimitHeaders::default()).then_some(found)
+}
+
+/// The host of `url`, with its port when it names one: what a failure
+/// names ("api.mypurecloud.de", "127.0.0.1:8080").
+fn host_of(url: &str) -> Arc<str> {
+    match reqwest::Url::parse(url) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}").into(),
+            (Some(host), None) => host.into(),
+            (None, _) => url.as_str().into(),
+        },
+        Err(_) => url.into(),
+    }
+}
+
+/// What was wrong with the server's certificate, when that is why the
+/// connection failed. rustls' error travels inside an `io::Error` (itself
+/// inside another), whose `source` skips what it wraps, so each `io::Error`
+/// of the chain is opened too.
+fn certificate_problem(e: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(cause);
+        while let Some(candidate) = inner {
+            if let Some(
+                tls @ (rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::UnsupportedNameType),
+            ) = candidate.downcast_ref::<rustls::Error>()
+            {
+                return Some(tls);
+            }
+            inner = (candidate.downcast_ref::<std::io::Error>())
+                .and_then(|io| io.get_ref())
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// The error and its causes on one line: reqwest's own text hides the cause

@@ -1,6 +1,7 @@
 //! Typed failures of a query, each mapped to the `reason` label operators alert on.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub enum FailureReason {
     Http,
     Timeout,
     Connect,
+    /// The server's TLS certificate is not trusted: not retried.
+    Tls,
     Decode,
     Pagination,
     /// A bug: the query panicked.
@@ -27,7 +30,7 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 11] = [
+    pub const ALL: [FailureReason; 12] = [
         FailureReason::RateLimited,
         FailureReason::Unauthorized,
         FailureReason::Forbidden,
@@ -36,6 +39,7 @@ impl FailureReason {
         FailureReason::Http,
         FailureReason::Timeout,
         FailureReason::Connect,
+        FailureReason::Tls,
         FailureReason::Decode,
         FailureReason::Pagination,
         FailureReason::Internal,
@@ -51,6 +55,7 @@ impl FailureReason {
             FailureReason::Http => "http",
             FailureReason::Timeout => "timeout",
             FailureReason::Connect => "connect",
+            FailureReason::Tls => "tls",
             FailureReason::Decode => "decode",
             FailureReason::Pagination => "pagination",
             FailureReason::Internal => "internal",
@@ -160,24 +165,52 @@ impl fmt::Display for ApiErrorDetail {
     }
 }
 
-/// A failed query or token request.
+/// How to make the exporter trust a private CA, as this build loads its
+/// trust roots (rustls-native-certs through rustls-platform-verifier).
+pub const PRIVATE_CA_HINT: &str = "to trust a private CA, point SSL_CERT_FILE at a PEM file \
+     holding it and the public CAs (when SSL_CERT_FILE or SSL_CERT_DIR is set, only they are \
+     read), or add it to the trust store of the system (Debian, Ubuntu: /usr/local/share/ca-certificates/, \
+     then update-ca-certificates), and restart the exporter";
+
+/// A failed query or token request. Those of one request name the host it
+/// went to, so that a log line says where the failure is.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum QueryError {
-    #[error("{} endpoint answered HTTP {status}{detail}", endpoint.as_str())]
+    #[error("{} endpoint at {host} answered HTTP {status}{detail}", endpoint.as_str())]
     Status {
         endpoint: Endpoint,
+        host: Arc<str>,
         status: u16,
-        detail: ApiErrorDetail,
+        /// Boxed: most errors carry none, and every result carries the
+        /// error's size.
+        detail: Box<ApiErrorDetail>,
     },
     #[error("rate limited by the API: no request is sent for another {:.1}s", remaining.as_secs_f64())]
     CoolingDown { remaining: Duration },
-    #[error("{} request timed out (time budget {:.1}s)", endpoint.as_str(), budget.as_secs_f64())]
+    #[error("{} request to {host} timed out (time budget {:.1}s)", endpoint.as_str(), budget.as_secs_f64())]
     Timeout {
         endpoint: Endpoint,
+        host: Arc<str>,
         budget: Duration,
     },
-    #[error("{} request failed: {message}", endpoint.as_str())]
-    Transport { endpoint: Endpoint, message: String },
+    #[error("{} request to {host} failed: {message}", endpoint.as_str())]
+    Transport {
+        endpoint: Endpoint,
+        host: Arc<str>,
+        message: String,
+    },
+    /// The server's certificate did not verify: asking again will not
+    /// change that, so it is not retried.
+    #[error(
+        "{} request to {host}: the TLS certificate of the server is not trusted ({message}); {hint}",
+        endpoint.as_str(),
+        hint = PRIVATE_CA_HINT
+    )]
+    Tls {
+        endpoint: Endpoint,
+        host: Arc<str>,
+        message: String,
+    },
     #[error("cannot decode the {} response: {message}", endpoint.as_str())]
     Decode { endpoint: Endpoint, message: String },
     #[error("pagination stopped: {0}")]
@@ -195,9 +228,23 @@ impl QueryError {
             QueryError::CoolingDown { .. } => FailureReason::RateLimited,
             QueryError::Timeout { .. } => FailureReason::Timeout,
             QueryError::Transport { .. } => FailureReason::Connect,
+            QueryError::Tls { .. } => FailureReason::Tls,
             QueryError::Decode { .. } => FailureReason::Decode,
             QueryError::Pagination(_) => FailureReason::Pagination,
             QueryError::WaitedForToken { failed } => failed.reason(),
+        }
+    }
+
+    /// The endpoint whose request failed, when one did.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        match self {
+            QueryError::Status { endpoint, .. }
+            | QueryError::Timeout { endpoint, .. }
+            | QueryError::Transport { endpoint, .. }
+            | QueryError::Tls { endpoint, .. }
+            | QueryError::Decode { endpoint, .. } => Some(*endpoint),
+            QueryError::WaitedForToken { failed } => failed.endpoint(),
+            QueryError::CoolingDown { .. } | QueryError::Pagination(_) => None,
         }
     }
 
@@ -221,8 +268,9 @@ mod tests {
         assert_eq!(d.context_id.as_deref(), Some("abc-123"));
         let err = QueryError::Status {
             endpoint: Endpoint::new(1, "query"),
+            host: "api.example.com".into(),
             status: 429,
-            detail: d,
+            detail: Box::new(d),
         };
         assert_eq!(err.reason(), FailureReason::RateLimited);
         assert!(
@@ -244,8 +292,9 @@ mod tests {
         let reason = |status| {
             QueryError::Status {
                 endpoint: Endpoint::new(1, "query"),
+                host: "api.example.com".into(),
                 status,
-                detail: ApiErrorDetail::default(),
+                detail: Box::default(),
             }
             .reason()
         };

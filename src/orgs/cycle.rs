@@ -2,15 +2,16 @@
 //! the shared client, inside one budget and one single flight (the cache's).
 //! It knows the collectors only through the registration list.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::cache::Source;
+use crate::cache::{Progress, Source};
 use crate::clock::Clock;
 use crate::collectors::{Collector, Cycle as Shared};
-use crate::genesys::{FailureReason, GenesysClient, TracedRequest};
+use crate::genesys::{Endpoint, FailureReason, GenesysClient, QueryError, TracedRequest};
 
 /// What `/probe?debug=true` shows of the latest cycle besides what each
 /// collector shows of its own part.
@@ -27,6 +28,9 @@ pub struct OrgCycle {
     org: Arc<str>,
     clock: Clock,
     last_trace: Mutex<Option<Arc<CycleTrace>>>,
+    /// Whether its first cycle was said to start, and its outcome logged.
+    started: AtomicBool,
+    announced: AtomicBool,
 }
 
 impl OrgCycle {
@@ -42,6 +46,8 @@ impl OrgCycle {
             org,
             clock,
             last_trace: Mutex::new(None),
+            started: AtomicBool::new(false),
+            announced: AtomicBool::new(false),
         }
     }
 
@@ -68,8 +74,43 @@ impl OrgCycle {
     }
 }
 
+impl OrgCycle {
+    /// Says once, after its first cycle, where the organisation's requests
+    /// go and how they went: the first thing a newcomer reads in the log.
+    fn announce(&self, no_token: Option<&QueryError>, enabled: &[&Arc<dyn Collector>]) {
+        if self.announced.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let login_host = self.client.host(Endpoint::TOKEN);
+        let api_host = self.client.api_url();
+        if let Some(error) = no_token {
+            return tracing::warn!(
+                org = %self.org,
+                login_host = %login_host,
+                api_url = api_host,
+                reason = error.reason().as_str(),
+                error = %error,
+                "first cycle: no access token, so nothing was asked; the exporter answers scrapes \
+                 with genesys_eventbridge_up 0 and tries again at each scrape past --cache.ttl"
+            );
+        }
+        let outcomes: Vec<Result<String, String>> =
+            enabled.iter().filter_map(|c| c.outcome()).collect();
+        let failed = outcomes.iter().any(Result::is_err);
+        let outcome = (outcomes.into_iter())
+            .map(|o| o.unwrap_or_else(|e| e))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if failed {
+            tracing::warn!(org = %self.org, login_host = %login_host, api_url = api_host, token = "obtained", outcome, "first cycle: access token obtained; not every request succeeded");
+        } else {
+            tracing::info!(org = %self.org, login_host = %login_host, api_url = api_host, token = "obtained", outcome, "first cycle: access token obtained; every request succeeded");
+        }
+    }
+}
+
 impl Source for OrgCycle {
-    async fn fetch(&self, deadline: Instant) {
+    async fn fetch(&self, deadline: Instant, progress: Progress) {
         let cycle = Shared {
             client: &self.client,
             started: Instant::now(),
@@ -81,20 +122,38 @@ impl Source for OrgCycle {
         if enabled.is_empty() {
             return;
         }
+        if !self.started.swap(true, Ordering::SeqCst) {
+            // Said before the first request: an unreachable host can take
+            // the whole budget to fail.
+            tracing::info!(
+                org = %self.org,
+                login_host = %self.client.host(Endpoint::TOKEN),
+                api_url = self.client.api_url(),
+                budget_seconds = deadline.saturating_duration_since(Instant::now()).as_millis() as f64 / 1000.0,
+                "first cycle: asking for an access token, then the requests of each collector"
+            );
+        }
         // The token first, so that the collectors' requests share it and a
         // token endpoint that fails is asked once per cycle.
-        match self.client.ensure_token(deadline).await {
+        let token = self.client.ensure_token(deadline).await;
+        match &token {
             Ok(()) => {
-                let runs = enabled.iter().map(|c| c.collect(&cycle));
+                let runs = enabled.iter().map(|c| async {
+                    c.collect(&cycle).await;
+                    if c.is_main() {
+                        progress.main_done();
+                    }
+                });
                 futures_util::future::join_all(runs).await;
             }
             Err(error) => {
-                for c in enabled {
-                    c.no_token(&cycle, &error);
+                for c in &enabled {
+                    c.no_token(&cycle, error);
                 }
             }
         }
         self.keep_trace(self.clock.since(cycle.started));
+        self.announce(token.as_ref().err(), &enabled);
     }
 
     fn cooldown(&self) -> Option<Duration> {

@@ -15,7 +15,7 @@ use crate::cache::CycleCache;
 use crate::clock::Clock;
 use crate::collectors;
 use crate::collectors::aws::sdk::Access;
-use crate::config::{DEMO_ORG, Endpoints, OrgSettings, Organizations, Upstream};
+use crate::config::{Endpoints, OrgSettings, Organizations, Upstream};
 use crate::exposition::{Body, Format, Series, StatePart, render_org};
 use crate::genesys::client::{ClientBuildError, http_client, tls_url};
 use crate::genesys::{GenesysClient, Telemetry};
@@ -89,13 +89,26 @@ impl Organization {
     /// Its series into `body`, after waiting as a scrape with `budget`
     /// does (the cache may start a cycle).
     pub async fn render(&self, budget: Duration, format: Format, body: &mut Body) {
+        self.wait_for_cycles(budget).await;
+        let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
+        render_org(format, &self.state_part, &owners, self.clock, body);
+    }
+
+    /// Runs a cycle as a scrape would, without answering one: at start, so
+    /// that the organisation's first cycle and its outcome come before
+    /// anything scrapes.
+    pub async fn first_cycle(&self) {
+        self.wait_for_cycles(self.settings.query.timeout).await;
+    }
+
+    /// Waits as a scrape with `budget` does for its cycle and the
+    /// collectors' own (the cache may start them).
+    async fn wait_for_cycles(&self, budget: Duration) {
         let own = (self.collectors.iter())
             .filter(|c| c.enabled())
             .map(|c| c.refresh(budget));
         futures_util::future::join(self.cache.get(budget), futures_util::future::join_all(own))
             .await;
-        let owners: Vec<&dyn Series> = self.reports.iter().map(|r| &**r as &dyn Series).collect();
-        render_org(format, &self.state_part, &owners, self.clock, body);
     }
 
     /// What the debug trace and the landing page show of it.
@@ -162,17 +175,15 @@ impl Registry {
         self.read().flags.clone()
     }
 
-    /// The probe target `name`: a configured organisation, or in demo mode
-    /// the demo organisation.
+    /// The probe target `name`: a configured organisation, or the flags'
+    /// one by its name (`default`, or `demo` in demo mode), which no
+    /// organisation of the file may take.
     pub fn target(&self, name: &str) -> Option<Arc<Organization>> {
         let in_force = self.read();
         if let Some(org) = in_force.targets.get(name) {
             return Some(org.clone());
         }
-        in_force
-            .flags
-            .clone()
-            .filter(|f| self.demo.is_some() && f.name() == DEMO_ORG && name == DEMO_ORG)
+        in_force.flags.clone().filter(|f| f.name() == name)
     }
 
     /// Every organisation, the flags' one first.

@@ -27,7 +27,6 @@ pub fn page(telemetry_path: &str, orgs: &[Arc<Organization>], flags: Option<&str
     for org in orgs {
         let name = escape(org.name());
         let on_metrics = flags == Some(org.name());
-        let probe_target = !on_metrics || org.name() == crate::config::DEMO_ORG;
         let _ = write!(
             sections,
             "<section class=\"org\" id=\"org-{name}\">\n<h3>{name}{}</h3>\n",
@@ -41,12 +40,11 @@ pub fn page(telemetry_path: &str, orgs: &[Arc<Organization>], flags: Option<&str
         if on_metrics {
             links.push(format!("<a href=\"{path}\">metrics</a>"));
         }
-        if probe_target {
-            links.push(format!("<a href=\"/probe?target={name}\">probe</a>"));
-            links.push(format!(
-                "<a href=\"/probe?target={name}&amp;debug=true\">debug trace</a>"
-            ));
-        }
+        // The flags' organisation is a probe target too (`default`, `demo`).
+        links.push(format!("<a href=\"/probe?target={name}\">probe</a>"));
+        links.push(format!(
+            "<a href=\"/probe?target={name}&amp;debug=true\">debug trace</a>"
+        ));
         let _ = write!(
             sections,
             "<p>{}</p>\n{}\n</section>\n",

@@ -105,7 +105,17 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    pub async fn start(config: Config) -> Exporter {
+    /// Starts `config` without the first cycle at start, so that the
+    /// first scrape sends the first requests (tests count them, and queue
+    /// faults for them after starting).
+    pub async fn start(mut config: Config) -> Exporter {
+        config.first_cycle_at_start = false;
+        Exporter::start_as_configured(config).await
+    }
+
+    /// Starts `config` as the binary would: each organisation's first
+    /// cycle runs at start.
+    pub async fn start_as_configured(config: Config) -> Exporter {
         let running = app::start(config).await.expect("exporter starts");
         let addr = running.addresses[0];
         Exporter {

@@ -28,7 +28,7 @@ use crate::clock::Clock;
 use crate::config::{OrgSettings, QueryConfig};
 use crate::exposition::{Encoded, Format, Series};
 use crate::genesys::{ApiErrorDetail, Endpoint, FailureReason, Gate, QueryError, gate};
-use crate::report::Report;
+use crate::report::{Report, count};
 
 pub use query::{MAX_QUERY_ROWS, QueryResult};
 pub use response::MAX_PAGE_ROWS;
@@ -176,42 +176,47 @@ impl Analytics {
             endpoint: QUERY,
             status: 404,
             detail,
+            ..
         } = error
         {
-            return self.not_found(detail);
+            return self.not_found(cycle, detail);
         }
-        match error {
-            QueryError::Status { status, detail, .. } => tracing::warn!(
-                org = %self.org,
-                reason = reason.as_str(),
-                status,
-                code = detail.code.as_deref(),
-                message = detail.message.as_deref(),
-                context_id = detail.context_id.as_deref(),
-                correlation_id = detail.correlation_id.as_deref(),
-                duration_seconds = duration.as_secs_f64(),
-                error = %error,
-                "query failed"
-            ),
-            _ => tracing::warn!(
-                org = %self.org,
-                reason = reason.as_str(),
-                duration_seconds = duration.as_secs_f64(),
-                error = %error,
-                "query failed"
-            ),
-        }
+        // One line per failed query, whatever its retries: where it failed
+        // (the token endpoint or the query's), how often it was sent.
+        let endpoint = error.endpoint().unwrap_or(QUERY);
+        let host = cycle.client.host(endpoint);
+        let attempts = cycle.client.attempts(endpoint);
+        let detail = match error {
+            QueryError::Status { detail, .. } => Some(detail),
+            _ => None,
+        };
+        tracing::warn!(
+            org = %self.org,
+            reason = reason.as_str(),
+            endpoint = endpoint.as_str(),
+            host = %host,
+            attempts,
+            duration_seconds = duration.as_secs_f64(),
+            code = detail.and_then(|d| d.code.as_deref()),
+            message = detail.and_then(|d| d.message.as_deref()),
+            context_id = detail.and_then(|d| d.context_id.as_deref()),
+            correlation_id = detail.and_then(|d| d.correlation_id.as_deref()),
+            error = %error,
+            "query failed"
+        );
     }
 
     /// A 404: the organisation's API has no analytics query. Said once, with
     /// the cause and the way out; then the query is sent once an hour.
-    fn not_found(&self, detail: &ApiErrorDetail) {
+    fn not_found(&self, cycle: &Cycle<'_>, detail: &ApiErrorDetail) {
         if !self.missing().refused(Instant::now()) {
             return tracing::debug!(org = %self.org, "the analytics query answered 404 again");
         }
         tracing::warn!(
             org = %self.org,
             reason = FailureReason::NotFound.as_str(),
+            endpoint = QUERY.as_str(),
+            host = %cycle.client.host(QUERY),
             path = %self.query.path,
             message = detail.message.as_deref(),
             correlation_id = detail.correlation_id.as_deref(),
@@ -253,6 +258,23 @@ impl Collector for Analytics {
 
     fn no_token(&self, cycle: &Cycle<'_>, error: &QueryError) {
         self.failed(cycle, error);
+    }
+
+    fn is_main(&self) -> bool {
+        true
+    }
+
+    fn outcome(&self) -> Option<Result<String, String>> {
+        let last = self.record.read().last_query?;
+        Some(match last.outcome {
+            Ok(s) => Ok(format!(
+                "analytics query succeeded ({}, {}, {})",
+                count(last.pages, "page"),
+                count(s.rows as u64, "row"),
+                count(s.groups as u64, "consumer group")
+            )),
+            Err((reason, error)) => Err(format!("analytics query failed ({reason}): {error}")),
+        })
     }
 
     fn panicked(&self, message: &str) {

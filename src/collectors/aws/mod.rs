@@ -27,7 +27,7 @@ use self::calls::{CallError, Caller};
 use self::model::Path;
 use self::sdk::{Access, Sdk};
 use super::{Collecting, Collector, Cycle};
-use crate::cache::{CycleCache, Latest, Source};
+use crate::cache::{CycleCache, Latest, Progress, Source};
 use crate::clock::Clock;
 use crate::config::{AwsSettings, OrgSettings};
 use crate::discovery::Discovery;
@@ -176,7 +176,8 @@ impl AwsCycle {
 }
 
 impl Source for AwsCycle {
-    async fn fetch(&self, deadline: Instant) {
+    /// Its calls depend on each other: the scrape waits for all of them.
+    async fn fetch(&self, deadline: Instant, _progress: Progress) {
         let started = Instant::now();
         self.caller.lock().trace.clear();
         let result = path::collect(self, deadline).await;

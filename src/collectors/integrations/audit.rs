@@ -26,7 +26,10 @@ impl StateChanged {
             from = self.from.as_deref().unwrap_or("unseen"),
             to = to.state.code(),
             enabled = to.enabled,
-            detail = %short(to.detail.as_deref().unwrap_or("")),
+            // Whole: the part an operator acts on ("not associated with an
+            // event bus in account ...") is at its end. Bounded when decoded
+            // (2 KiB); the log format escapes quotes and newlines.
+            detail = to.detail.as_deref().unwrap_or(""),
             "EventBridge integration changed state"
         );
     }

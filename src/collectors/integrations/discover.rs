@@ -116,6 +116,7 @@ impl Discoverer {
                         integration_id = %integration.id,
                         integration = %integration.name,
                         reason = error.reason().as_str(),
+                        endpoint = CONFIG.as_str(),
                         error = %error,
                         "cannot read the integration's configuration: its event source is not watched on AWS"
                     );

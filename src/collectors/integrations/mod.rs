@@ -24,7 +24,7 @@ use crate::config::OrgSettings;
 use crate::discovery::Discovery;
 use crate::exposition::Series;
 use crate::genesys::{Endpoint, Gate, QueryError, gate};
-use crate::report::Report;
+use crate::report::{Report, count};
 
 /// Its endpoint: the `endpoint` label of its requests.
 pub const LISTING: Endpoint = Endpoint::new(2, "integrations");
@@ -102,7 +102,7 @@ impl Integrations {
             }
             Err(error) => {
                 self.undiscovered(&error);
-                self.failed(&error);
+                self.failed(cycle, &error);
             }
         }
     }
@@ -119,9 +119,12 @@ impl Integrations {
         {
             Ok(found) => discovery.publish(found),
             Err(error) => {
+                let endpoint = error.endpoint().unwrap_or(discover::ORGANIZATION);
                 tracing::warn!(
                     org = %self.org,
                     reason = error.reason().as_str(),
+                    endpoint = endpoint.as_str(),
+                    host = %cycle.client.host(endpoint),
                     error = %error,
                     "cannot read the organisation's id (GET /api/v2/organizations/me): its event sources are not discovered"
                 );
@@ -158,7 +161,9 @@ impl Integrations {
         list
     }
 
-    fn failed(&self, error: &QueryError) {
+    fn failed(&self, cycle: &Cycle<'_>, error: &QueryError) {
+        let endpoint = error.endpoint().unwrap_or(LISTING);
+        let host = cycle.client.host(endpoint);
         match error {
             QueryError::Status {
                 status: 403,
@@ -168,6 +173,8 @@ impl Integrations {
                 if self.lock().forbidden.refused(Instant::now()) {
                     tracing::warn!(
                         org = %self.org,
+                        endpoint = endpoint.as_str(),
+                        host = %host,
                         status = 403,
                         code = detail.code.as_deref(),
                         message = detail.message.as_deref(),
@@ -180,6 +187,10 @@ impl Integrations {
             error => tracing::warn!(
                 org = %self.org,
                 reason = error.reason().as_str(),
+                endpoint = endpoint.as_str(),
+                host = %host,
+                attempts = cycle.client.attempts(endpoint),
+                duration_seconds = cycle.started.elapsed().as_secs_f64(),
                 error = %error,
                 "integrations listing failed"
             ),
@@ -214,6 +225,17 @@ impl Collector for Integrations {
 
     fn collect<'a>(&'a self, cycle: &'a Cycle<'a>) -> Collecting<'a> {
         Box::pin(self.run(cycle))
+    }
+
+    fn outcome(&self) -> Option<Result<String, String>> {
+        let seen = self.seen()?;
+        Some(match seen.up {
+            true => Ok(format!(
+                "integrations listed ({})",
+                count(seen.list.len() as u64, "EventBridge integration")
+            )),
+            false => Err("integrations listing failed".to_string()),
+        })
     }
 
     /// Without a token nothing was sent; the analytics query's failure says why.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::Seen;
 use crate::logging::short;
-use crate::report::{count, escape_html};
+use crate::report::{count, escape_html, escape_text};
 
 pub fn trace(out: &mut String, seen: Option<&Seen>, enabled: bool) {
     let Some(seen) = seen else {
@@ -31,7 +31,7 @@ pub fn trace(out: &mut String, seen: Option<&Seen>, enabled: bool) {
             if i.enabled { "enabled" } else { "not enabled" },
             i.detail
                 .as_deref()
-                .map_or(String::new(), |d| format!(": {d}"))
+                .map_or(String::new(), |d| format!(": {}", escape_text(d)))
         );
     }
 }
