@@ -1,14 +1,11 @@
 # genesys-eventbridge-exporter on an empty base image: the binary, the CA
 # bundle it verifies Genesys Cloud with, and nothing else (no shell, no package
 # manager, no libraries). The binary is built outside the image, as the
-# Prometheus exporters' images are, and linked statically:
+# Prometheus exporters' images are, and linked statically. One command does
+# it all from a fresh clone (the static build for x86_64-unknown-linux-gnu, the
+# host's CA bundle copied into target/, then podman, docker or buildah build):
 #
-#   RUSTFLAGS='-C target-feature=+crt-static' \
-#     cargo build --release --locked --target x86_64-unknown-linux-gnu
-#   cp /etc/ssl/certs/ca-certificates.crt target/ca-certificates.crt
-#   podman build -t genesys-eventbridge-exporter:0.1.0 \
-#     --build-arg REVISION="$(git rev-parse HEAD)" \
-#     --build-arg CREATED="$(git log -1 --format=%cI)" .     # or docker build
+#   scripts/image                  # genesys-eventbridge-exporter:VERSION
 #
 # .dockerignore sends only those two files to the build.
 FROM scratch

@@ -25,6 +25,8 @@ pub enum AppError {
     Bind(#[from] BindError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] crate::genesys::client::ClientBuildError),
+    #[error("--web.systemd-socket: cannot serve on a passed socket: {0}")]
+    Inherited(std::io::Error),
     #[error("cannot start the demo simulator: {0}")]
     Simulator(std::io::Error),
 }
@@ -64,6 +66,17 @@ pub async fn start(config: Config) -> Result<Running, AppError> {
 /// [`start`], showing times by `clock` (frozen in tests of the output); in
 /// demo mode the simulator's clock is frozen with it.
 pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, AppError> {
+    start_serving(config, clock, Vec::new()).await
+}
+
+/// [`start_with_clock`] on the sockets systemd passed (`inherited`, taken
+/// with [`server::activation::systemd_sockets`]) when the configuration
+/// says `--web.systemd-socket`.
+async fn start_serving(
+    config: Config,
+    clock: Clock,
+    inherited: Vec<std::net::TcpListener>,
+) -> Result<Running, AppError> {
     let simulator = match config.flags.is_demo() {
         false => None,
         true => {
@@ -97,7 +110,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, A
     let registry = Arc::new(Registry::new(demo, clock));
     registry.apply(&config.orgs)?;
     let state = app_state(&config, registry.clone());
-    let (listeners, addresses) = listen(&config).await?;
+    let (listeners, addresses) = listen(&config, inherited).await?;
     if config.first_cycle_at_start {
         // After `listening`, so that the log reads in order; readiness does
         // not wait for these, and each logs its outcome once.
@@ -158,11 +171,21 @@ fn app_state(config: &Config, registry: Arc<Registry>) -> Arc<AppState> {
     })
 }
 
-/// Binds every listen address, and says where it listens.
-async fn listen(config: &Config) -> Result<(Vec<TcpListener>, Vec<SocketAddr>), BindError> {
+/// Binds every listen address, or takes the sockets systemd passed, and
+/// says where it listens.
+async fn listen(
+    config: &Config,
+    inherited: Vec<std::net::TcpListener>,
+) -> Result<(Vec<TcpListener>, Vec<SocketAddr>), AppError> {
     let mut listeners = Vec::new();
-    for address in &config.listen_addresses {
-        listeners.extend(server::bind(address).await?);
+    if config.systemd_socket {
+        for socket in inherited {
+            listeners.push(TcpListener::from_std(socket).map_err(AppError::Inherited)?);
+        }
+    } else {
+        for address in &config.listen_addresses {
+            listeners.extend(server::bind(address).await?);
+        }
     }
     let addresses: Vec<SocketAddr> = listeners
         .iter()
@@ -172,6 +195,7 @@ async fn listen(config: &Config) -> Result<(Vec<TcpListener>, Vec<SocketAddr>), 
         tracing::info!(
             address = %addr,
             telemetry_path = %config.telemetry_path,
+            systemd_socket = config.systemd_socket,
             tls = config.web.tls.is_some(),
             basic_auth = config.web.auth.is_some(),
             "listening"
@@ -214,9 +238,10 @@ async fn reload_on_sighup(state: Arc<AppState>) {
     let _ = state;
 }
 
-/// Runs until SIGINT or SIGTERM.
-pub async fn run(config: Config) -> Result<(), AppError> {
-    let running = start(config).await?;
+/// Runs until SIGINT or SIGTERM, on the sockets systemd passed
+/// (`inherited`) with `--web.systemd-socket`.
+pub async fn run(config: Config, inherited: Vec<std::net::TcpListener>) -> Result<(), AppError> {
+    let running = start_serving(config, Clock::System, inherited).await?;
     shutdown_signal().await;
     tracing::info!("signal received; stopping");
     running.stop().await;

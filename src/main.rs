@@ -4,7 +4,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use genesys_eventbridge_exporter::config::{Cli, Config};
-use genesys_eventbridge_exporter::{app, logging};
+use genesys_eventbridge_exporter::{app, logging, server};
 
 const NAME: &str = "genesys-eventbridge-exporter";
 
@@ -52,6 +52,14 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    // Taken while the process has one thread: see `systemd_sockets`.
+    let inherited = match config.systemd_socket {
+        false => Vec::new(),
+        true => match server::activation::systemd_sockets() {
+            Ok(sockets) => sockets,
+            Err(e) => return usage_error(&e.to_string()),
+        },
+    };
     logging::init(config.log_level, config.log_format);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -64,7 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(app::run(config)) {
+    match runtime.block_on(app::run(config, inherited)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "exporter failed");

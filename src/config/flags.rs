@@ -53,6 +53,11 @@ pub struct Cli {
     #[arg(long = "web.config.file", value_name = "FILE")]
     pub web_config_file: Option<PathBuf>,
 
+    /// Use the listening sockets systemd passes (socket activation, a .socket unit) instead
+    /// of binding --web.listen-address.
+    #[arg(long = "web.systemd-socket")]
+    pub systemd_socket: bool,
+
     /// Connections one client address may hold at once; past it, its new connections are closed.
     #[arg(long = "web.max-connections-per-ip", value_name = "N", default_value_t = std::num::NonZeroUsize::new(crate::web::limits::MAX_CONNECTIONS_PER_IP).unwrap())]
     pub max_connections_per_ip: std::num::NonZeroUsize,

@@ -117,6 +117,9 @@ impl Organizations {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen_addresses: Vec<String>,
+    /// `--web.systemd-socket`: serve on the sockets systemd passes, not
+    /// on `listen_addresses`.
+    pub systemd_socket: bool,
     pub telemetry_path: String,
     pub web_config_file: Option<PathBuf>,
     /// TLS, basic auth and headers from `--web.config.file`.
@@ -160,6 +163,7 @@ impl Config {
             .map_err(ConfigError::file(cli.config_file.as_deref()))?;
         Ok(Config {
             listen_addresses: cli.listen_addresses,
+            systemd_socket: cli.systemd_socket,
             telemetry_path: cli.telemetry_path,
             web_config_file: cli.web_config_file,
             web,

@@ -2,6 +2,7 @@
 //! every listen address, with TLS and basic auth from the web configuration
 //! file, connection limits and graceful shutdown.
 
+pub mod activation;
 mod body;
 mod debug;
 mod landing;
