@@ -1,0 +1,4 @@
+{
+  prometheusRules+:: { groups+: [] },
+  prometheusSloAlerts+:: { groups+: [] },
+}
