@@ -46,6 +46,10 @@
       RuleDeliveryLagHigh: { severity: 'warning', 'for': '5m' },
       RuleMissing: { severity: 'warning', 'for': '10m' },
       AWSCollectorFailing: { severity: 'warning', 'for': '10m' },
+      // The lag SLO's (with slo.enabled): page and ticket. No `for`: the
+      // short window of each pair already rules out a burn that has ended.
+      LagBudgetBurnFast: { severity: 'critical', 'for': '0m' },
+      LagBudgetBurnSlow: { severity: 'warning', 'for': '0m' },
     },
 
     // Thresholds of the alerts that have one of their own (the per-group
@@ -78,10 +82,9 @@
       // Sloth's labels on every SLO series.
       service: 'genesys-eventbridge',
       name: 'consumer-lag',
-      // Page: 14.4x over 1h and 5m, 6x over 6h and 30m; ticket: 3x over
-      // 1d and 2h, 1x over 3d and 6h (a 30-day objective).
-      pageSeverity: 'critical',
-      ticketSeverity: 'warning',
+      // Page (alerts.LagBudgetBurnFast): 14.4x over 1h and 5m, 6x over
+      // 6h and 30m; ticket (alerts.LagBudgetBurnSlow): 3x over 1d and 2h,
+      // 1x over 3d and 6h (a 30-day objective).
     },
 
     // Grafana.

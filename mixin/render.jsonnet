@@ -1,10 +1,11 @@
-// Every rendered file of the mixin, by its path in the repository, for
-// `jsonnet -S -m DIR` (scripts/render-mixin). Edit the mixin, not these.
+// Every rendered file of the mixin, by its path in the repository: its
+// format, the comment at its top and its content. scripts/render-mixin
+// writes them (jsonnet evaluates, Python's YAML and JSON writers lay them
+// out: jsonnet 0.18's manifestYamlDoc takes a minute for these files).
 local mixin = import 'mixin.libsonnet';
 local withSlo = mixin { _config+:: { slo+:: { enabled: true } } };
 
-local yaml(header, value) =
-  header + '\n' + std.manifestYamlDoc(value, indent_array_in_object=true, quote_keys=false) + '\n';
+local yaml(header, value) = { format: 'yaml', header: header, value: value };
 local generated = |||
   # Rendered from mixin/ by scripts/render-mixin: edit the mixin, not this file.
 |||;
@@ -22,7 +23,9 @@ local am = mixin.alertmanager;
     # multi-window, multi-burn-rate alerts. Load it beside
     # genesys-eventbridge.rules.yml. Unit tests:
     #   promtool test rules alerts/genesys-eventbridge-slo.rules.test.yml
-  |||, { groups: withSlo.prometheusRules.groups + withSlo.prometheusSloAlerts.groups }),
+  |||, {
+    groups: withSlo.prometheusRules.groups + [g for g in withSlo.prometheusAlerts.groups if g.name == 'genesys-eventbridge-slo-alerts'],
+  }),
   'alerts/alertmanager.piece.yml': yaml(generated + |||
     # The piece to merge into your Alertmanager configuration: put `routes`
     # under your root route's `routes` (before a route that would catch these
@@ -44,7 +47,7 @@ local am = mixin.alertmanager;
     receivers: am.receivers,
     inhibit_rules: am.inhibit_rules,
   }),
-  'dashboards/genesys-eventbridge.json': std.manifestJsonEx(mixin.grafanaDashboards['genesys-eventbridge.json'], '  ') + '\n',
+  'dashboards/genesys-eventbridge.json': { format: 'json', value: mixin.grafanaDashboards['genesys-eventbridge.json'] },
   // The Helm chart's PrometheusRule reads this (charts cannot read files
   // outside their directory).
   'deploy/helm/genesys-eventbridge-exporter/files/genesys-eventbridge.rules.yml': rules,

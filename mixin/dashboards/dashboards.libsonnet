@@ -20,7 +20,7 @@ local upStat(id, title, grid, description, expr, downText, upText) =
     },
   };
 
-local panels = [
+local panels(c) = [
   // Two up stats: Prometheus' up of the exporter itself, and whether the
   // organisations' latest analytics query succeeded.
   upStat(1,
@@ -1700,6 +1700,34 @@ local panels = [
     },
     interval: '5m',
   },
+  // The lag SLO: shown once its rules are loaded (the mixin with
+  // slo.enabled, or alerts/genesys-eventbridge-slo.rules.yml).
+  d.row(44, 'Lag SLO (needs the SLO rules)', 109, collapsed=true, panels=[
+    d.panel('stat',
+            45,
+            'Error budget left (30 days)',
+            d.grid(0, 110, 6, 8),
+            'percentunit',
+            'Share of the 30-day error budget of the lag SLO left (slo:period_error_budget_remaining:ratio): the budget is the minutes with a lag above its threshold that the objective allows. Minutes without data count neither way. Empty until the SLO rules are loaded and have an hour of history.',
+            [d.q('slo:period_error_budget_remaining:ratio{job=~"$job", instance=~"$instance"}', '{{instance}}')]) + {
+      options+: { colorMode: 'background' },
+      fieldConfig+: {
+        defaults+: {
+          thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'orange', value: 0.25 }, { color: 'green', value: 0.5 }] },
+        },
+      },
+    },
+    d.panel('timeseries',
+            46,
+            'Burn rate by window',
+            d.grid(6, 110, 18, 8),
+            'none',
+            'How fast the lag SLO spends its error budget: the error ratio of each window divided by the budget (1 spends exactly the budget in 30 days). The page fires at 14.4 over 1h and 5m or 6 over 6h and 30m; the ticket at 3 over 1d and 2h or 1 over 3d and 6h.',
+            [
+              d.q('slo:sli_error:ratio_rate%s{job=~"$job", instance=~"$instance"} / %s' % [window, '%g' % (1 - c.slo.objective)], '{{instance}} %s' % window)
+              for window in ['5m', '1h', '6h', '1d', '3d']
+            ]),
+  ]),
 ];
 
 // A multi-value query variable over label_values, refreshed with the time
@@ -1785,7 +1813,7 @@ local variables = [
       version: 1,
       weekStart: '',
     } + {
-      local c = $._config.dashboard,
+      local allPanels = panels($._config),
       // The import dialog offers the choice of a Prometheus data source.
       __inputs: [{
         name: 'DS_PROMETHEUS',
@@ -1801,10 +1829,10 @@ local variables = [
         { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
       ] + [
         { type: 'panel', id: type, name: d.panelNames[type], version: '' }
-        for type in std.set([p.type for p in panels if p.type != 'row'])
+        for type in std.set([p.type for p in allPanels if p.type != 'row'])
       ],
       templating: { list: variables },
-      panels: panels,
+      panels: allPanels,
     },
   },
 }
