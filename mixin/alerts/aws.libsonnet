@@ -76,10 +76,10 @@ local a = import '../lib/alerts.libsonnet';
         and on(job, instance, event_source)
         (genesys_eventbridge_event_source_state{%(m)sstate="ACTIVE"} == 1)
       |||,
-      summary: 'A partner event source has ingested no events for an hour.',
+      summary: 'A partner event source has ingested no events for ${for}.',
       description: |||
         AWS has counted no event from the partner event source {{ $labels.event_source }}
-        of {{ $labels.instance }} for an hour, although the source is ACTIVE and
+        of {{ $labels.instance }} for ${for}, although the source is ACTIVE and
         {{ with $labels.name }}its integration {{ . }} ({{ $labels.integration_id }}) reports ACTIVE{{ else }}it is named in aws.event_sources{{ end }}:
         Genesys Cloud is sending no events to AWS.
       |||,
@@ -157,7 +157,7 @@ local a = import '../lib/alerts.libsonnet';
       description: |||
         {{ $rule := printf "{job=%q,instance=%q,event_bus=%q,rule=%q}" $labels.job $labels.instance $labels.event_bus $labels.rule -}}
         Rule {{ $labels.rule }} on event bus {{ $labels.event_bus }} of {{ $labels.instance }}
-        has been throttled for 10 minutes: {{ $value | printf "%.0f" }} throttled rule runs and
+        has been throttled for ${for}: {{ $value | printf "%.0f" }} throttled rule runs and
         {{ with printf "genesys_eventbridge_rule_retry_invocation_attempts%s" $rule | query }}{{ . | first | value | printf "%.0f" }}{{ else }}(unknown){{ end }} retry attempts
         in the period that ended at
         {{ with printf "genesys_eventbridge_aws_period_end_timestamp_seconds{job=%q,instance=%q}" $labels.job $labels.instance | query }}{{ . | first | value | humanizeTimestamp }}{{ else }}(unknown){{ end }}.
@@ -209,7 +209,7 @@ local a = import '../lib/alerts.libsonnet';
       summary: "The exporter's calls to AWS are failing.",
       description: |||
         The AWS calls of {{ $labels.instance }} (job {{ $labels.job }}) have been failing
-        for 10 minutes (genesys_eventbridge_aws_up = {{ $value }}). Failed requests in the
+        for ${for} (genesys_eventbridge_aws_up = {{ $value }}). Failed requests in the
         last 15 minutes by service, operation and code:
         {{ range $i, $s := printf "sum by (service, operation, code) (increase(genesys_eventbridge_aws_requests_total{job=%q,instance=%q,code!~%q}[15m])) > 0" $labels.job $labels.instance "2.." | query | sortByLabel "operation" }}{{ if $i }}, {{ end }}{{ $s.Labels.service }} {{ $s.Labels.operation }} {{ $s.Labels.code }} ({{ printf "%.0f" $s.Value }}){{ else }}none counted{{ end }}.
         The last good AWS figures are served until they are older than --cache.max-stale.

@@ -32,7 +32,7 @@ local a = import '../lib/alerts.libsonnet';
       summary: 'An enabled EventBridge integration is not active.',
       description: |||
         Integration {{ $labels.name }} ({{ $labels.integration_id }}) of
-        {{ $labels.instance }} is enabled but has not been ACTIVE for 10 minutes:
+        {{ $labels.instance }} is enabled but has not been ACTIVE for ${for}:
         its events may not reach Amazon EventBridge.
       |||,
     }),

@@ -28,7 +28,7 @@ local longWindows = ['1d', '3d', '30d'];
     )
   ||| % { long: ratio(long), short: ratio(short), factor: factor, budget: budget },
 
-  prometheusRules+:: if !slo.enabled then {} else {
+  prometheusRules+:: if !slo.enabled then { groups+: [] } else {
     groups+: [{
       name: 'genesys-eventbridge-slo',
       rules: [
@@ -98,7 +98,7 @@ local longWindows = ['1d', '3d', '30d'];
     }],
   },
 
-  prometheusAlerts+:: if !slo.enabled then {} else {
+  prometheusAlerts+:: if !slo.enabled then { groups+: [] } else {
     groups+: [{
       name: 'genesys-eventbridge-slo-alerts',
       rules: [
