@@ -1,7 +1,8 @@
 //! The shipped alerts, fed with what the exporter really exported. Each
 //! scenario runs the exporter against the simulator through scripted faults
 //! (a group that lags then goes missing or vanishes, a failing query, a 429
-//! storm, integrations in ERROR or disabled, the listing refused), scrapes
+//! storm, integrations in ERROR or disabled, the listing refused, the
+//! exporter stopped, a configuration change refused), scrapes
 //! `/metrics` once per step over loopback HTTP, records every series of
 //! every scrape, and hands them to `promtool test rules` with the rules of
 //! `alerts/genesys-eventbridge.rules.yml`, asking which alerts fire at
@@ -77,6 +78,15 @@ impl Recording {
             values.resize(step, None);
             values.push(Some(value));
         }
+    }
+
+    /// A scrape that failed: Prometheus records `up` 0, nothing else.
+    fn add_failed(&mut self) {
+        let step = self.steps;
+        self.steps += 1;
+        let up = self.series.entry(format!("up{{{TARGET}}}")).or_default();
+        up.resize(step, None);
+        up.push(Some(0.0));
     }
 
     /// promtool's notation: `_` before a series appears, `stale` where it
@@ -193,9 +203,10 @@ fn check(name: &str, recording: &Recording, expects: &[Expect]) {
         .expect("promtool runs");
     assert!(
         out.status.success(),
-        "{name}: the alerts did not fire as expected on what the exporter exported ({}):\n{}",
+        "{name}: the alerts did not fire as expected on what the exporter exported ({}):\n{}{}",
         path.display(),
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -207,17 +218,41 @@ async fn record(
     steps: usize,
     before: impl Fn(&Simulator, usize),
 ) -> Recording {
+    record_until(sim, flags, steps, steps, before).await
+}
+
+/// As [`record`], with the exporter stopped from step `down_from` on: its
+/// scrapes then fail, and Prometheus records `up` 0 and nothing else.
+async fn record_until(
+    sim: &Simulator,
+    flags: &[&str],
+    steps: usize,
+    down_from: usize,
+    before: impl Fn(&Simulator, usize),
+) -> Recording {
     let mut args = vec!["--cache.ttl", "0s", "--cache.max-stale", "1500ms"];
     args.extend_from_slice(flags);
-    let exporter = exporter(sim, &args).await;
+    let mut running = Some(exporter(sim, &args).await);
+    let url = running.as_ref().unwrap().url("/metrics");
+    let http = http_client();
     let start = tokio::time::Instant::now();
     let mut recording = Recording::default();
     for step in 0..steps {
+        if step == down_from {
+            running.take().unwrap().stop().await;
+        }
         before(sim, step);
         tokio::time::sleep_until(start + STEP * step as u32).await;
-        recording.add(&exporter.scrape().await);
+        match http.get(&url).send().await {
+            Ok(answer) if answer.status().is_success() => {
+                recording.add(&answer.text().await.unwrap())
+            }
+            _ => recording.add_failed(),
+        }
     }
-    exporter.stop().await;
+    if let Some(exporter) = running {
+        exporter.stop().await;
+    }
     recording
 }
 
@@ -403,6 +438,51 @@ async fn integrations_error_disabled_refused() {
     .await;
 }
 
+/// The exporter stops answering at step 4: ExporterDown. The lag alert of
+/// the lagging group goes on firing (its group is gone with the target),
+/// for ExporterDown to silence in Alertmanager; no group is called stalled.
+async fn exporter_down() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)])).await;
+    let recording = record_until(&sim, &[], 16, 4, |_, _| {}).await;
+    verify(
+        "exporter-down",
+        recording,
+        vec![
+            silent(7, "ExporterDown", "", ""),
+            fires(10, "ExporterDown", "", ""),
+            fires(15, "ConsumerLagHigh", "consumer_group", SECONDARY),
+            silent(15, "ConsumerStalled", "consumer_group", SECONDARY),
+        ],
+    )
+    .await;
+}
+
+/// A change to --config.file that does not load, at step 3: refused, and
+/// the groups loaded before stay in force.
+async fn config_refused() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.yml");
+    std::fs::write(&file, format!("consumer_groups:\n  - name: {PRIMARY}\n")).unwrap();
+    let path = file.to_str().unwrap().to_string();
+    let recording = record(&sim, &["--config.file", &path], 45, |_, step| {
+        if step == 3 {
+            std::fs::write(&file, "consumer_groups: [\n").unwrap();
+        }
+    })
+    .await;
+    verify(
+        "config-refused",
+        recording,
+        vec![
+            silent(12, "ConfigRefused", "", ""),
+            fires(44, "ConfigRefused", "", ""),
+            silent(44, "ConsumerGroupMissing", "consumer_group", PRIMARY),
+        ],
+    )
+    .await;
+}
+
 /// One test: the scenarios wait most of the time, so they run side by side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alerts_fire_on_what_the_exporter_exported() {
@@ -413,5 +493,7 @@ async fn the_alerts_fire_on_what_the_exporter_exported() {
         query_failing_then_stale(),
         rate_limited(),
         integrations_error_disabled_refused(),
+        exporter_down(),
+        config_refused(),
     );
 }
