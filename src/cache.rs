@@ -69,11 +69,13 @@ impl<T> Latest<T> {
 
     /// The snapshot a scrape serves now, if one is newer than `max_stale`.
     pub fn servable(&self) -> Option<Arc<Snapshot<T>>> {
-        self.good
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .filter(|s| s.age() <= self.max_stale)
+        self.newest().filter(|s| s.age() <= self.max_stale)
+    }
+
+    /// The last good snapshot however old: its age is still news (an alert
+    /// on stale data must see it grow past `max_stale`), its figures are not.
+    pub fn newest(&self) -> Option<Arc<Snapshot<T>>> {
+        self.good.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

@@ -508,7 +508,7 @@ async fn the_ttl_is_respected() {
 }
 
 #[tokio::test]
-async fn data_older_than_max_stale_is_not_exported_and_up_is_0() {
+async fn data_older_than_max_stale_is_not_exported_but_its_age_is_and_up_is_0() {
     let sim = simulator(sim_config(tutorial_rows())).await;
     let exp = exporter(&sim, &["--cache.ttl", "0s", "--cache.max-stale", "1s"]).await;
     let body = exp.scrape().await;
@@ -533,7 +533,22 @@ async fn data_older_than_max_stale_is_not_exported_and_up_is_0() {
         !body.contains("consumer_group="),
         "no per-group series once stale:\n{body}"
     );
-    assert!(!body.contains("genesys_eventbridge_data_age_seconds "));
+    // The age goes on being exported past max-stale (contract section 4), so
+    // that an alert on stale data can fire however old the data gets.
+    let age = sample(&body, "genesys_eventbridge_data_age_seconds", &[]).expect("data age");
+    assert!(age > 1.0, "the age grows past max-stale: {age}\n{body}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = exp.scrape().await;
+    let grown = sample(&later, "genesys_eventbridge_data_age_seconds", &[]).expect("data age");
+    assert!(grown >= age + 0.4, "it keeps growing: {age} then {grown}");
+    assert!(
+        sample(
+            &later,
+            "genesys_eventbridge_last_success_timestamp_seconds",
+            &[]
+        )
+        .is_some()
+    );
     assert_eq!(failures(&body, "bad_request"), Some(2.0));
     exp.stop().await;
 }

@@ -300,9 +300,11 @@ impl Series for Analytics {
     }
 
     fn moving(&self, clock: Clock) -> Option<Box<dyn prometheus_client::collector::Collector>> {
-        let served = self.latest.servable()?;
+        // The age stays exported past max-stale (contract section 4), when
+        // the figures themselves are no longer served.
+        let newest = self.latest.newest()?;
         Some(Box::new(series::Age(
-            clock.since(served.taken_at).as_secs_f64(),
+            clock.since(newest.taken_at).as_secs_f64(),
         )))
     }
 

@@ -45,7 +45,7 @@ crate::families! {
     CONSUMER_THRESHOLD_EXCEEDED = "genesys_eventbridge_consumer_threshold_exceeded", Gauge, ["consumer_group"], Group,
         cached!("1 when the group's lag exceeds its lag or its processing-latency threshold, else 0.");
     DATA_AGE_SECONDS = "genesys_eventbridge_data_age_seconds", Gauge, [], Query,
-        "Age of the per-group data served, in seconds.";
+        "Age of the latest good per-group data, in seconds; exported past --cache.max-stale, when the per-group series no longer are.";
     UP = "genesys_eventbridge_up", Gauge, [], Query,
         "1 when the latest query of the Genesys Cloud analytics API succeeded, else 0.";
     LAST_SUCCESS_TIMESTAMP_SECONDS = "genesys_eventbridge_last_success_timestamp_seconds", Gauge, [], Query,

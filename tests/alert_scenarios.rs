@@ -1,0 +1,506 @@
+//! The shipped alerts, fed with what the exporter really exported. Each
+//! scenario runs the exporter against the simulator through scripted faults
+//! (a group that lags then goes missing or vanishes, a failing query, a 429
+//! storm, integrations in ERROR or disabled, the listing refused, the
+//! exporter stopped, a configuration change refused), scrapes
+//! `/metrics` once per step over loopback HTTP, records every series of
+//! every scrape, and hands them to `promtool test rules` with the rules of
+//! `alerts/genesys-eventbridge.rules.yml`, asking which alerts fire at
+//! which step.
+//!
+//! The clock is accelerated: one step is [`STEP`] of real time and one
+//! minute for promtool, `--cache.ttl 0s` makes every scrape a query, and
+//! `--cache.max-stale` is 15 steps (the default 15 minutes). Values that
+//! are durations of the exporter's own clock (the data's age, the 429
+//! cooldown) are scaled by the same factor, minutes per step; every other
+//! value, label and disappearance is as scraped. A series that leaves a
+//! scrape gets Prometheus' stale marker. The recorded tests are kept under
+//! `<target dir>/alert-scenarios/` for reading.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use genesys_cloud_simulator::{Fault, Simulator, integration};
+use serde_json::{Value, json};
+
+/// Real time per step; a step is a minute for promtool.
+const STEP: Duration = Duration::from_millis(100);
+/// The exporter's durations, in promtool's minutes per step.
+const SCALE: f64 = 60.0 / 0.1;
+/// Series whose value is a duration on the exporter's clock.
+const DURATIONS: [&str; 2] = [
+    "genesys_eventbridge_data_age_seconds",
+    "genesys_eventbridge_rate_limit_cooldown_seconds",
+];
+const TARGET: &str = r#"job="genesys-eventbridge",instance="exporter:9864""#;
+
+/// What one scenario records: each series' value at each step, `None`
+/// where the scrape did not have it.
+#[derive(Default)]
+struct Recording {
+    steps: usize,
+    series: BTreeMap<String, Vec<Option<f64>>>,
+}
+
+impl Recording {
+    fn add(&mut self, body: &str) {
+        let step = self.steps;
+        self.steps += 1;
+        self.series
+            .entry(format!("up{{{TARGET}}}"))
+            .or_default()
+            .resize(step, None);
+        self.series
+            .get_mut(&format!("up{{{TARGET}}}"))
+            .unwrap()
+            .push(Some(1.0));
+        for line in body
+            .lines()
+            .filter(|l| l.starts_with("genesys_eventbridge_"))
+        {
+            let (series, value) = line.rsplit_once(' ').expect("a sample line");
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => (name, format!("{TARGET},{}", rest.trim_end_matches('}'))),
+                None => (series, TARGET.to_string()),
+            };
+            let mut value: f64 = value.parse().expect("a sample value");
+            if DURATIONS.contains(&name) {
+                value *= SCALE;
+            }
+            let values = self
+                .series
+                .entry(format!("{name}{{{labels}}}"))
+                .or_default();
+            values.resize(step, None);
+            values.push(Some(value));
+        }
+    }
+
+    /// A scrape that failed: Prometheus records `up` 0, nothing else.
+    fn add_failed(&mut self) {
+        let step = self.steps;
+        self.steps += 1;
+        let up = self.series.entry(format!("up{{{TARGET}}}")).or_default();
+        up.resize(step, None);
+        up.push(Some(0.0));
+    }
+
+    /// promtool's notation: `_` before a series appears, `stale` where it
+    /// leaves a scrape (Prometheus writes that marker), `_` after.
+    fn input_series(&self) -> String {
+        let mut out = String::new();
+        for (series, values) in &self.series {
+            let mut tokens = Vec::with_capacity(self.steps);
+            for step in 0..self.steps {
+                tokens.push(match (values.get(step).copied().flatten(), step) {
+                    (Some(v), _) => format!("{v}"),
+                    (None, 0) => "_".into(),
+                    (None, _) if values.get(step - 1).copied().flatten().is_some() => {
+                        "stale".into()
+                    }
+                    (None, _) => "_".into(),
+                });
+            }
+            out.push_str(&format!(
+                "      - series: '{}'\n        values: '{}'\n",
+                series.replace('\'', "''"),
+                tokens.join(" ")
+            ));
+        }
+        out
+    }
+}
+
+/// At step `at`, alert `alert` for the series with label `key` = `value`
+/// fires (`fires`) or does not.
+struct Expect {
+    at: usize,
+    alert: &'static str,
+    key: &'static str,
+    value: &'static str,
+    fires: bool,
+}
+
+const fn fires(at: usize, alert: &'static str, key: &'static str, value: &'static str) -> Expect {
+    Expect {
+        at,
+        alert,
+        key,
+        value,
+        fires: true,
+    }
+}
+
+const fn silent(at: usize, alert: &'static str, key: &'static str, value: &'static str) -> Expect {
+    Expect {
+        at,
+        alert,
+        key,
+        value,
+        fires: false,
+    }
+}
+
+fn promql_tests(expects: &[Expect]) -> String {
+    let mut out = String::new();
+    for e in expects {
+        let matcher = if e.key.is_empty() {
+            String::new()
+        } else {
+            format!(", {}=\"{}\"", e.key, e.value)
+        };
+        out.push_str(&format!(
+            "      - expr: 'count(ALERTS{{alertstate=\"firing\", alertname=\"GenesysEventBridge{}\"{matcher}}})'\n        eval_time: {}m\n",
+            e.alert, e.at
+        ));
+        out.push_str(if e.fires {
+            "        exp_samples:\n          - labels: '{}'\n            value: 1\n"
+        } else {
+            "        exp_samples: []\n"
+        });
+    }
+    out
+}
+
+/// Checks a recording off the runtime's threads, so that promtool does not
+/// hold up the other scenarios' scrapes.
+async fn verify(name: &'static str, recording: Recording, expects: Vec<Expect>) {
+    let checked = tokio::task::spawn_blocking(move || check(name, &recording, &expects)).await;
+    if let Err(e) = checked {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Writes the recorded test beside a copy of the rules and runs promtool.
+fn check(name: &str, recording: &Recording, expects: &[Expect]) {
+    let Some(promtool) = tools::program("promtool") else {
+        return;
+    };
+    let dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+        .join("alert-scenarios");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/alerts/genesys-eventbridge.rules.yml"
+    );
+    std::fs::copy(rules, dir.join("genesys-eventbridge.rules.yml")).unwrap();
+    let test = format!(
+        "# Recorded by tests/alert_scenarios.rs: what the exporter exported, one scrape a step.\n\
+         rule_files: [genesys-eventbridge.rules.yml]\nevaluation_interval: 1m\ntests:\n  - name: '{name}'\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        recording.input_series(),
+        promql_tests(expects)
+    );
+    let path = dir.join(format!("{name}.test.yml"));
+    std::fs::write(&path, test).unwrap();
+    let out = std::process::Command::new(promtool)
+        .args(["test", "rules"])
+        .arg(&path)
+        .output()
+        .expect("promtool runs");
+    assert!(
+        out.status.success(),
+        "{name}: the alerts did not fire as expected on what the exporter exported ({}):\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `steps` steps: `before(sim, step)` scripts the simulator, then one
+/// scrape.
+async fn record(
+    sim: &Simulator,
+    flags: &[&str],
+    steps: usize,
+    before: impl Fn(&Simulator, usize),
+) -> Recording {
+    record_until(sim, flags, steps, steps, before).await
+}
+
+/// As [`record`], with the exporter stopped from step `down_from` on: its
+/// scrapes then fail, and Prometheus records `up` 0 and nothing else.
+async fn record_until(
+    sim: &Simulator,
+    flags: &[&str],
+    steps: usize,
+    down_from: usize,
+    before: impl Fn(&Simulator, usize),
+) -> Recording {
+    let mut args = vec!["--cache.ttl", "0s", "--cache.max-stale", "1500ms"];
+    args.extend_from_slice(flags);
+    let mut running = Some(exporter(sim, &args).await);
+    let url = running.as_ref().unwrap().url("/metrics");
+    let http = http_client();
+    // Each scrape at least a step after the one before, never sooner: a
+    // scrape held up by a busy machine delays the following ones rather
+    // than making them catch up, so that a step is never shorter than a
+    // minute on the accelerated clock (the age only grows faster).
+    let mut last = tokio::time::Instant::now();
+    let mut recording = Recording::default();
+    for step in 0..steps {
+        if step == down_from {
+            running.take().unwrap().stop().await;
+        }
+        before(sim, step);
+        if step > 0 {
+            tokio::time::sleep_until(last + STEP).await;
+        }
+        last = tokio::time::Instant::now();
+        match http.get(&url).send().await {
+            Ok(answer) if answer.status().is_success() => {
+                recording.add(&answer.text().await.unwrap())
+            }
+            _ => recording.add_failed(),
+        }
+    }
+    if let Some(exporter) = running {
+        exporter.stop().await;
+    }
+    recording
+}
+
+fn row(group: &str, latency_ms: u64) -> Value {
+    json!({"consumerGroup": group, "eventType": "conversation:created", "eventCount": 1200, "processingLatency": latency_ms})
+}
+
+const PRIMARY: &str = "eventbridge-consumer-primary";
+const SECONDARY: &str = "eventbridge-consumer-secondary";
+
+/// A configured group that lags, then returns no rows from step 10: its lag
+/// alert goes on firing, ConsumerStalled and then ConsumerGroupMissing take
+/// over. (Before the fix the lag alert resolved at 10 and nothing fired
+/// until Missing, 10 minutes later; Stalled could not fire at all.)
+async fn lagging_then_missing() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)])).await;
+    let flags = ["--consumer-group", PRIMARY, "--consumer-group", SECONDARY];
+    let recording = record(&sim, &flags, 28, |sim, step| {
+        if step == 10 {
+            sim.set_rows(vec![row(PRIMARY, 240)]);
+        }
+    })
+    .await;
+    let g = "consumer_group";
+    verify(
+        "lagging-then-missing",
+        recording,
+        vec![
+            silent(4, "ConsumerLagHigh", g, SECONDARY),
+            fires(6, "ConsumerLagHigh", g, SECONDARY),
+            fires(14, "ConsumerLagHigh", g, SECONDARY),
+            fires(16, "ConsumerStalled", g, SECONDARY),
+            fires(21, "ConsumerGroupMissing", g, SECONDARY),
+            silent(27, "ConsumerLagHigh", g, SECONDARY),
+            silent(27, "ConsumerLagHigh", g, PRIMARY),
+            silent(27, "ConsumerStalled", g, PRIMARY),
+        ],
+    )
+    .await;
+}
+
+/// No configured groups: a lagging group vanishes from the answer at 10.
+async fn lagging_then_vanished() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)])).await;
+    let recording = record(&sim, &[], 22, |sim, step| {
+        if step == 10 {
+            sim.set_rows(vec![row(PRIMARY, 240)]);
+        }
+    })
+    .await;
+    let g = "consumer_group";
+    verify(
+        "lagging-then-vanished",
+        recording,
+        vec![
+            fires(8, "ConsumerLagHigh", g, SECONDARY),
+            fires(14, "ConsumerLagHigh", g, SECONDARY),
+            fires(16, "ConsumerStalled", g, SECONDARY),
+            silent(21, "ConsumerStalled", g, PRIMARY),
+        ],
+    )
+    .await;
+}
+
+/// Slow consumers: a mean latency over its threshold, and a lag that
+/// climbs towards its threshold.
+async fn slow_and_climbing() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 800), row(SECONDARY, 12_000)])).await;
+    let recording = record(&sim, &[], 22, |sim, step| {
+        let climbing = 12_000 + 1_000 * step as u64;
+        sim.set_rows(vec![row(PRIMARY, 800), row(SECONDARY, climbing)]);
+    })
+    .await;
+    let g = "consumer_group";
+    verify(
+        "slow-and-climbing",
+        recording,
+        vec![
+            silent(8, "ProcessingLatencyHigh", g, PRIMARY),
+            fires(11, "ProcessingLatencyHigh", g, PRIMARY),
+            fires(12, "LagWillBreach", g, SECONDARY),
+            silent(12, "ConsumerLagHigh", g, SECONDARY),
+        ],
+    )
+    .await;
+}
+
+fn bad_request() -> Fault {
+    Fault::Respond {
+        status: 400,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: r#"{"message":"bad","code":"bad.request","status":400}"#.into(),
+    }
+}
+
+/// The query fails from step 3 on: QueryFailing, then DataStale, which goes
+/// on firing past max-stale (step 18), when the per-group series are gone.
+/// (Before the fix the age vanished with them and DataStale never fired.)
+async fn query_failing_then_stale() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
+    let recording = record(&sim, &[], 26, |sim, step| {
+        if step >= 3 {
+            sim.push_query_fault(bad_request());
+        }
+    })
+    .await;
+    verify(
+        "query-failing-then-stale",
+        recording,
+        vec![
+            fires(14, "QueryFailing", "", ""),
+            silent(8, "DataStale", "", ""),
+            fires(19, "DataStale", "", ""),
+            fires(25, "DataStale", "", ""),
+            silent(25, "ConsumerStalled", "consumer_group", PRIMARY),
+        ],
+    )
+    .await;
+}
+
+/// Every query answered 429 with Retry-After: 1 (ten steps of cooldown).
+async fn rate_limited() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
+    let recording = record(&sim, &[], 24, |sim, step| {
+        if step == 1 {
+            for _ in 0..10 {
+                sim.push_query_fault(Fault::Respond {
+                    status: 429,
+                    headers: vec![("Retry-After".into(), "1".into())],
+                    body: r#"{"message":"Rate limit exceeded","code":"too.many.requests","status":429}"#.into(),
+                });
+            }
+        }
+    })
+    .await;
+    verify(
+        "rate-limited",
+        recording,
+        vec![
+            silent(12, "RateLimited", "", ""),
+            fires(18, "RateLimited", "", ""),
+        ],
+    )
+    .await;
+}
+
+/// The demo's integrations (eventbridge-audit enabled and in ERROR) plus a
+/// disabled one in ERROR; the listing refused with 403 from step 12.
+async fn integrations_error_disabled_refused() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
+    let mut integrations = genesys_cloud_simulator::demo_integrations();
+    integrations.push(integration(
+        "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+        "eventbridge-old",
+        "DISABLED",
+        "ERROR",
+        Some("Disabled by an administrator."),
+        "2026-10-01T00:00:00.000Z",
+    ));
+    sim.set_integrations(integrations);
+    let recording = record(&sim, &[], 32, |sim, step| {
+        if step == 12 {
+            sim.push_integrations_fault(Fault::Respond {
+                status: 403,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: r#"{"message":"Missing permission integrations:integration:view","code":"missing.permissions","status":403}"#.into(),
+            });
+        }
+    })
+    .await;
+    let n = "name";
+    verify(
+        "integrations-error-disabled-refused",
+        recording,
+        vec![
+            fires(7, "IntegrationError", n, "eventbridge-audit"),
+            silent(11, "IntegrationError", n, "eventbridge-old"),
+            fires(11, "IntegrationNotActive", n, "eventbridge-audit"),
+            fires(23, "IntegrationsFailing", "", ""),
+            fires(31, "IntegrationsFailing", "", ""),
+        ],
+    )
+    .await;
+}
+
+/// The exporter stops answering at step 4: ExporterDown. The lag alert of
+/// the lagging group goes on firing (its group is gone with the target),
+/// for ExporterDown to silence in Alertmanager; no group is called stalled.
+async fn exporter_down() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)])).await;
+    let recording = record_until(&sim, &[], 16, 4, |_, _| {}).await;
+    verify(
+        "exporter-down",
+        recording,
+        vec![
+            silent(7, "ExporterDown", "", ""),
+            fires(10, "ExporterDown", "", ""),
+            fires(15, "ConsumerLagHigh", "consumer_group", SECONDARY),
+            silent(15, "ConsumerStalled", "consumer_group", SECONDARY),
+        ],
+    )
+    .await;
+}
+
+/// A change to --config.file that does not load, at step 3: refused, and
+/// the groups loaded before stay in force.
+async fn config_refused() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.yml");
+    std::fs::write(&file, format!("consumer_groups:\n  - name: {PRIMARY}\n")).unwrap();
+    let path = file.to_str().unwrap().to_string();
+    let recording = record(&sim, &["--config.file", &path], 45, |_, step| {
+        if step == 3 {
+            std::fs::write(&file, "consumer_groups: [\n").unwrap();
+        }
+    })
+    .await;
+    verify(
+        "config-refused",
+        recording,
+        vec![
+            silent(12, "ConfigRefused", "", ""),
+            fires(44, "ConfigRefused", "", ""),
+            silent(44, "ConsumerGroupMissing", "consumer_group", PRIMARY),
+        ],
+    )
+    .await;
+}
+
+/// One test: the scenarios wait most of the time, so they run side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerts_fire_on_what_the_exporter_exported() {
+    tokio::join!(
+        lagging_then_missing(),
+        lagging_then_vanished(),
+        slow_and_climbing(),
+        query_failing_then_stale(),
+        rate_limited(),
+        integrations_error_disabled_refused(),
+        exporter_down(),
+        config_refused(),
+    );
+}
