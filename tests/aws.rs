@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use common::sample;
 use genesys_cloud_simulator::{
-    AwsPaging, DEMO_ACCESS_KEY_ID, DEMO_ORGANIZATION_ID, DEMO_SECRET_ACCESS_KEY, EventSource,
-    EventSourceState, Fault, SimConfig, Simulator, partner_source_name,
+    AwsPaging, DEMO_ACCESS_KEY_ID, DEMO_AWS_REGION, DEMO_ORGANIZATION_ID, DEMO_SECRET_ACCESS_KEY,
+    EventSource, EventSourceState, Fault, SimConfig, Simulator, partner_source_name,
 };
 use genesys_eventbridge_exporter::clock::Clock;
 use genesys_eventbridge_exporter::collectors::Collector;
@@ -57,6 +57,7 @@ fn collector(sim: &Simulator, sources: &[&str], extra: &[&str]) -> Aws {
     let access = Access {
         endpoint_url: Some(sim.base_url()),
         static_key: Some((DEMO_ACCESS_KEY_ID.into(), DEMO_SECRET_ACCESS_KEY.into())),
+        region: Some(DEMO_AWS_REGION.into()),
     };
     let discovery = Arc::new(Discovery::default());
     Aws::new(&settings, "test".into(), discovery, access, Clock::System)
@@ -208,7 +209,8 @@ async fn the_demo_path_is_exported_with_counts_without_datapoints_as_0_and_no_la
             "{:?}",
             Access {
                 endpoint_url: None,
-                static_key: Some(("id".into(), DEMO_SECRET_ACCESS_KEY.into()))
+                static_key: Some(("id".into(), DEMO_SECRET_ACCESS_KEY.into())),
+                region: None,
             }
         )
         .contains(DEMO_SECRET_ACCESS_KEY)

@@ -64,6 +64,7 @@ impl Organization {
                     genesys_cloud_simulator::DEMO_ACCESS_KEY_ID.to_string(),
                     genesys_cloud_simulator::DEMO_SECRET_ACCESS_KEY.to_string(),
                 )),
+                region: Some(genesys_cloud_simulator::DEMO_AWS_REGION.to_string()),
             },
             Upstream::Remote(_) => Access::default(),
         };

@@ -56,6 +56,9 @@ pub struct Access {
     pub endpoint_url: Option<String>,
     /// Static credentials (the demo's, for the simulator), else the chain.
     pub static_key: Option<(String, String)>,
+    /// A region of its own (the demo's), so that the SDK's region chain,
+    /// which ends at the instance metadata address, is not asked.
+    pub region: Option<String>,
 }
 
 // By hand, so that the secret never reaches a log line or a panic.
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Access {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Access")
             .field("endpoint_url", &self.endpoint_url)
+            .field("region", &self.region)
             .field(
                 "static_key",
                 &self.static_key.as_ref().map(|(id, _)| (id, "<redacted>")),
@@ -204,6 +208,9 @@ async fn load(reach: &Reach, sts: Option<Arc<Caller>>) -> SdkConfig {
     if let Some(url) = &reach.access.endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    if let Some(region) = &reach.access.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
     if let Some((key, secret)) = &reach.access.static_key {
         let static_key = Credentials::new(key, secret, None, None, "demo");
         loader = loader.credentials_provider(static_key);
@@ -299,7 +306,7 @@ mod tests {
         };
         let access = Access {
             endpoint_url: Some(endpoint.to_string()),
-            static_key: None,
+            ..Access::default()
         };
         Sdk::new(
             &settings,
