@@ -148,14 +148,6 @@ fn help_lists_every_flag() {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Process {
     child: Child,
     port: u16,

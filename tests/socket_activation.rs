@@ -12,18 +12,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pki::{TLS, pki};
-use common::tools;
+use common::{free_port, tools};
 
 const BIN: &str = env!("CARGO_BIN_EXE_genesys-eventbridge-exporter");
 const DEMO_GROUP: &str = "consumer_group=\"eventbridge-consumer-primary\"";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The exporter behind `systemd-socket-activate` on one loopback port per
 /// entry of `ports`; its stderr (the activator's lines, then the

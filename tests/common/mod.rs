@@ -159,6 +159,15 @@ impl Exporter {
 
 /// A plain HTTP client for talking to the exporter (reqwest is built without
 /// a bundled crypto provider, so one is installed first).
+/// A loopback port free a moment ago, for a process the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
