@@ -78,7 +78,7 @@
     // delivery lag.
     slo:: {
       enabled: false,
-      objective: 0.99,
+      objective: 0.98,
       // Sloth's labels on every SLO series.
       service: 'genesys-eventbridge',
       name: 'consumer-lag',
