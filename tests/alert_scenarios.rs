@@ -2,14 +2,17 @@
 //! scenario runs the exporter against the simulator through scripted faults
 //! (a group that lags then goes missing or vanishes, a failing query, a 429
 //! storm, integrations in ERROR or disabled, the listing refused, the
-//! exporter stopped, a configuration change refused), scrapes
-//! `/metrics` once per step over loopback HTTP, records every series of
-//! every scrape, and hands them to `promtool test rules` with the rules of
-//! `alerts/genesys-eventbridge.rules.yml`, asking which alerts fire at
+//! exporter stopped, configuration changes refused, a lag that burns the
+//! SLO's budget fast or slowly, the demo's AWS delivery path and its calls
+//! refused), scrapes `/metrics` once per step over loopback HTTP, records
+//! every series of every scrape, and hands them to `promtool test rules`
+//! with the rules of `alerts/genesys-eventbridge.rules.yml` and
+//! `alerts/genesys-eventbridge-slo.rules.yml`, asking which alerts fire at
 //! which step.
 //!
 //! The clock is accelerated: one step is [`STEP`] of real time and one
-//! minute for promtool, `--cache.ttl 0s` makes every scrape a query, and
+//! minute for promtool, `--cache.ttl 0s` makes every scrape a query (and
+//! the AWS scenarios set the AWS cache's TTL to 0 as well), and
 //! `--cache.max-stale` is 15 steps (the default 15 minutes). Values that
 //! are durations of the exporter's own clock (the data's age, the 429
 //! cooldown) are scaled by the same factor, minutes per step; every other
@@ -24,7 +27,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
-use genesys_cloud_simulator::{Fault, Simulator, integration};
+use genesys_cloud_simulator::{AwsAccount, Fault, Simulator, integration};
 use serde_json::{Value, json};
 
 /// Real time per step; a step is a minute for promtool.
@@ -37,6 +40,11 @@ const DURATIONS: [&str; 2] = [
     "genesys_eventbridge_rate_limit_cooldown_seconds",
 ];
 const TARGET: &str = r#"job="genesys-eventbridge",instance="exporter:9864""#;
+/// The shipped rules, the lag SLO's among them (with its default objective).
+const RULE_FILES: [&str; 2] = [
+    "genesys-eventbridge.rules.yml",
+    "genesys-eventbridge-slo.rules.yml",
+];
 
 /// What one scenario records: each series' value at each step, `None`
 /// where the scrape did not have it.
@@ -166,9 +174,19 @@ fn promql_tests(expects: &[Expect]) -> String {
     out
 }
 
+/// The alerts some scenario saw fire, for the check that each shipped
+/// alert has one.
+static FIRED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 /// Checks a recording off the runtime's threads, so that promtool does not
 /// hold up the other scenarios' scrapes.
 async fn verify(name: &'static str, recording: Recording, expects: Vec<Expect>) {
+    let fired = expects.iter().filter(|e| e.fires);
+    FIRED
+        .lock()
+        .unwrap()
+        .extend(fired.map(|e| format!("GenesysEventBridge{}", e.alert)));
     let checked = tokio::task::spawn_blocking(move || check(name, &recording, &expects)).await;
     if let Err(e) = checked {
         std::panic::resume_unwind(e.into_panic());
@@ -183,14 +201,16 @@ fn check(name: &str, recording: &Recording, expects: &[Expect]) {
     let dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
         .join("alert-scenarios");
     std::fs::create_dir_all(&dir).unwrap();
-    let rules = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/alerts/genesys-eventbridge.rules.yml"
-    );
-    std::fs::copy(rules, dir.join("genesys-eventbridge.rules.yml")).unwrap();
+    for rules in RULE_FILES {
+        let from = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("alerts")
+            .join(rules);
+        std::fs::copy(from, dir.join(rules)).unwrap();
+    }
     let test = format!(
         "# Recorded by tests/alert_scenarios.rs: what the exporter exported, one scrape a step.\n\
-         rule_files: [genesys-eventbridge.rules.yml]\nevaluation_interval: 1m\ntests:\n  - name: '{name}'\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+         rule_files: [{}]\nevaluation_interval: 1m\ntests:\n  - name: '{name}'\n    interval: 1m\n    input_series:\n{}    promql_expr_test:\n{}",
+        RULE_FILES.join(", "),
         recording.input_series(),
         promql_tests(expects)
     );
@@ -232,7 +252,19 @@ async fn record_until(
 ) -> Recording {
     let mut args = vec!["--cache.ttl", "0s", "--cache.max-stale", "1500ms"];
     args.extend_from_slice(flags);
-    let mut running = Some(exporter(sim, &args).await);
+    let exporter = exporter(sim, &args).await;
+    scrape_steps(exporter, steps, down_from, |step| before(sim, step)).await
+}
+
+/// Scrapes `exporter` once a step, `before(step)` first; stops it at
+/// `down_from`.
+async fn scrape_steps(
+    exporter: Exporter,
+    steps: usize,
+    down_from: usize,
+    before: impl Fn(usize),
+) -> Recording {
+    let mut running = Some(exporter);
     let url = running.as_ref().unwrap().url("/metrics");
     let http = http_client();
     // Each scrape at least a step after the one before, never sooner: a
@@ -245,7 +277,7 @@ async fn record_until(
         if step == down_from {
             running.take().unwrap().stop().await;
         }
-        before(sim, step);
+        before(step);
         if step > 0 {
             tokio::time::sleep_until(last + STEP).await;
         }
@@ -261,6 +293,26 @@ async fn record_until(
         exporter.stop().await;
     }
     recording
+}
+
+/// The demo, AWS side and all, with every scrape a cycle of both
+/// collectors (the flags hold the AWS cache to a minute at least; this is
+/// the settings' own field, as a test may set it) and the simulator's
+/// account replaced by `account` before the first.
+async fn demo_with_aws(account: AwsAccount) -> (Exporter, Simulator) {
+    let mut config = demo_config(&["--cache.ttl", "0s", "--aws.cache.ttl", "1m"]);
+    for settings in config.orgs.flags.iter_mut() {
+        settings.aws.ttl = Duration::ZERO;
+        settings.cache.max_stale = Duration::from_millis(1500);
+    }
+    let exporter = Exporter::start(config).await;
+    let sim = exporter
+        .running
+        .simulator
+        .clone()
+        .expect("the demo's simulator");
+    sim.set_aws(account);
+    (exporter, sim)
 }
 
 fn row(group: &str, latency_ms: u64) -> Value {
@@ -464,17 +516,25 @@ async fn exporter_down() {
     .await;
 }
 
-/// A change to --config.file that does not load, at step 3: refused, and
-/// the groups loaded before stay in force.
+/// Changes to --config.file and --web.config.file that do not load, at
+/// step 3: both refused, and what was loaded before stays in force.
 async fn config_refused() {
     let sim = simulator(sim_config(vec![row(PRIMARY, 240)])).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.yml");
     std::fs::write(&file, format!("consumer_groups:\n  - name: {PRIMARY}\n")).unwrap();
-    let path = file.to_str().unwrap().to_string();
-    let recording = record(&sim, &["--config.file", &path], 45, |_, step| {
+    let web = dir.path().join("web.yml");
+    std::fs::write(
+        &web,
+        "http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n",
+    )
+    .unwrap();
+    let (path, web_path) = (file.to_str().unwrap(), web.to_str().unwrap());
+    let flags = ["--config.file", path, "--web.config.file", web_path];
+    let recording = record(&sim, &flags, 45, |_, step| {
         if step == 3 {
             std::fs::write(&file, "consumer_groups: [\n").unwrap();
+            std::fs::write(&web, "http_server_config: [\n").unwrap();
         }
     })
     .await;
@@ -483,8 +543,120 @@ async fn config_refused() {
         recording,
         vec![
             silent(12, "ConfigRefused", "", ""),
+            silent(12, "WebConfigRefused", "", ""),
             fires(44, "ConfigRefused", "", ""),
+            fires(44, "WebConfigRefused", "", ""),
             silent(44, "ConsumerGroupMissing", "consumer_group", PRIMARY),
+        ],
+    )
+    .await;
+}
+
+/// The lag SLO (98 %): a group under its threshold for 40 steps, then over
+/// it. The series is younger than the 6h window, which holds what there
+/// is: the 6x pair (0.12 of it bad, and of the last 30m) pages with the
+/// fifth or sixth bad minute. The ticket waits for the second hourly ratio
+/// of the 1d and 3d windows.
+async fn lag_budget_burns_fast() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 10_000)])).await;
+    let recording = record(&sim, &[], 62, |sim, step| {
+        if step == 40 {
+            sim.set_rows(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)]);
+        }
+    })
+    .await;
+    verify(
+        "lag-budget-burns-fast",
+        recording,
+        vec![
+            silent(42, "LagBudgetBurnFast", "", ""),
+            fires(47, "LagBudgetBurnFast", "", ""),
+            fires(61, "LagBudgetBurnFast", "", ""),
+            silent(58, "LagBudgetBurnSlow", "", ""),
+            fires(61, "LagBudgetBurnSlow", "", ""),
+        ],
+    )
+    .await;
+}
+
+/// The lag SLO: one step in ten over the threshold (5 times the budget,
+/// under the 6x and 14.4x of the page). Once the 3-day window has its
+/// second hour, the 1x pair over 3d and 6h opens a ticket; nothing pages.
+async fn lag_budget_burns_slowly() {
+    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 10_000)])).await;
+    let recording = record(&sim, &[], 75, |sim, step| {
+        let lag = if step % 10 == 5 { 45_000 } else { 10_000 };
+        sim.set_rows(vec![row(PRIMARY, 240), row(SECONDARY, lag)]);
+    })
+    .await;
+    verify(
+        "lag-budget-burns-slowly",
+        recording,
+        vec![
+            silent(55, "LagBudgetBurnSlow", "", ""),
+            fires(64, "LagBudgetBurnSlow", "", ""),
+            fires(74, "LagBudgetBurnSlow", "", ""),
+            silent(30, "LagBudgetBurnFast", "", ""),
+            silent(74, "LagBudgetBurnFast", "", ""),
+        ],
+    )
+    .await;
+}
+
+/// The demo's AWS account, whose partner source for `eventbridge-prod` has
+/// received no event for the hour: every AWS alert but AWSCollectorFailing.
+/// The demo's own faults do the rest: the audit source PENDING while its
+/// integration is enabled; the lambda rule failing deliveries to a target
+/// without a dead-letter queue, dead-lettering others, throttled and
+/// lagging; a watched rule that is not on the bus.
+async fn aws_delivery_path() {
+    let mut account = AwsAccount::demo();
+    for source in &mut account.event_sources {
+        if source.events.is_some() {
+            source.events = Some(0.0);
+        }
+    }
+    let (exporter, _sim) = demo_with_aws(account).await;
+    let recording = scrape_steps(exporter, 66, usize::MAX, |_| {}).await;
+    let (r, lambda) = ("rule", "genesys-to-lambda-analytics");
+    verify(
+        "aws-delivery-path",
+        recording,
+        vec![
+            fires(8, "EventSourceNotActive", "name", "eventbridge-audit"),
+            silent(50, "NoEventsIngested", "", ""),
+            fires(65, "NoEventsIngested", "name", "eventbridge-prod"),
+            fires(3, "RuleDeliveryFailing", r, lambda),
+            fires(3, "RuleDeadLettered", r, lambda),
+            fires(13, "RuleThrottled", r, lambda),
+            fires(8, "RuleDeliveryLagHigh", r, lambda),
+            silent(8, "RuleDeliveryLagHigh", r, "genesys-to-sqs-orders"),
+            fires(13, "RuleMissing", r, "genesys-to-kinesis-audit"),
+            silent(65, "AWSCollectorFailing", "", ""),
+        ],
+    )
+    .await;
+}
+
+/// CloudWatch refuses GetMetricData from step 3 on: AWSCollectorFailing.
+async fn aws_collector_failing() {
+    let (exporter, sim) = demo_with_aws(AwsAccount::demo()).await;
+    let recording = scrape_steps(exporter, 18, usize::MAX, |step| {
+        if step >= 3 {
+            sim.push_get_metric_data_fault(Fault::aws(
+                403,
+                "AccessDenied",
+                "not authorized to perform: cloudwatch:GetMetricData",
+            ));
+        }
+    })
+    .await;
+    verify(
+        "aws-collector-failing",
+        recording,
+        vec![
+            silent(10, "AWSCollectorFailing", "", ""),
+            fires(15, "AWSCollectorFailing", "", ""),
         ],
     )
     .await;
@@ -502,5 +674,32 @@ async fn the_alerts_fire_on_what_the_exporter_exported() {
         integrations_error_disabled_refused(),
         exporter_down(),
         config_refused(),
+        lag_budget_burns_fast(),
+        lag_budget_burns_slowly(),
+        aws_delivery_path(),
+        aws_collector_failing(),
+    );
+    // Every alert the rule files ship fires in some scenario above.
+    let fired = FIRED.lock().unwrap().clone();
+    let mut shipped = Vec::new();
+    for rules in RULE_FILES {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("alerts")
+            .join(rules);
+        let text = std::fs::read_to_string(path).unwrap();
+        shipped.extend(
+            text.lines()
+                .filter_map(|l| l.trim().strip_prefix("- alert: "))
+                .map(str::to_string),
+        );
+    }
+    assert!(
+        shipped.len() > 20,
+        "the alerts were not found in {RULE_FILES:?}"
+    );
+    let unrecorded: Vec<_> = shipped.iter().filter(|a| !fired.contains(*a)).collect();
+    assert!(
+        unrecorded.is_empty(),
+        "no recorded scenario fires {unrecorded:?}"
     );
 }
