@@ -2,7 +2,8 @@
 # bundle it verifies Genesys Cloud with, and nothing else (no shell, no package
 # manager, no libraries). The binary is built outside the image, as the
 # Prometheus exporters' images are, and linked statically. One command does
-# it all from a fresh clone (the static build for x86_64-unknown-linux-gnu, the
+# it all from a fresh clone (the static build for x86_64-unknown-linux-gnu, in
+# target/static/, the
 # host's CA bundle copied into target/, then podman, docker or buildah build):
 #
 #   scripts/image                  # genesys-eventbridge-exporter:VERSION
@@ -26,7 +27,7 @@ LABEL org.opencontainers.image.title="genesys-eventbridge-exporter" \
 # first. Rebuild the image to refresh them; mount another bundle and set
 # SSL_CERT_FILE to trust a private CA.
 COPY target/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY target/x86_64-unknown-linux-gnu/release/genesys-eventbridge-exporter /bin/genesys-eventbridge-exporter
+COPY target/static/x86_64-unknown-linux-gnu/release/genesys-eventbridge-exporter /bin/genesys-eventbridge-exporter
 
 # nobody:nogroup. The exporter writes no file, so the root file system can be
 # mounted read-only.
