@@ -529,9 +529,13 @@ async fn timing() -> Row {
         figures.push((cost, k, u, ratio));
         let _ = std::fs::remove_file(&path);
     }
+    // Within a quarter: an unknown user answered without a bcrypt run
+    // would be a thousand times quicker, and a dummy hash of another cost
+    // a power of two off per step of cost; the pairs alternate, so that
+    // other work on the machine weighs on both sides alike.
     for (cost, k, u, ratio) in &figures {
         assert!(
-            (0.9..=1.1).contains(ratio),
+            (0.8..=1.25).contains(ratio),
             "cost {cost}: existing {k:?}, unknown {u:?}"
         );
     }
@@ -541,7 +545,7 @@ async fn timing() -> Row {
         .collect();
     Row {
         measured: format!("median, existing user / unknown user: {}", each.join("; ")),
-        bound: "medians within 10 % at each cost".into(),
+        bound: "medians within a quarter (0.8–1.25 x) at each cost".into(),
         seen: "nothing: neither is told apart".into(),
     }
 }

@@ -684,12 +684,18 @@ async fn upstream_restarted() -> Row {
     let sim = bind_again(addr).await;
     let healed = Instant::now();
     let recovery = p.recover(healed, NEXT_SCRAPE).await;
-    // The new server does not know the old token: one 401, a new token, the retry.
+    // The new server does not know the old token: one 401, a new token, the
+    // retry. The integrations listing runs beside the query with the same
+    // token: when its 401 comes first, the query may start with the new
+    // token already, and needs no retry.
     let (tokens, queries) = (sim.token_requests(), sim.query_requests());
-    assert_eq!((tokens, queries), (1, 2));
+    assert!(
+        tokens == 1 && (1..=2).contains(&queries),
+        "{tokens} token, {queries} query"
+    );
     Row {
         measured: format!("after the restart: {tokens} token + {queries} query"),
-        bound: "1 token + 2 query: the old token's 401 renews it once".into(),
+        bound: "1 token + at most 2 query: the old token's 401 (the query's or the listing's beside it) renews it once".into(),
         served: served(&good, &down),
         recovery: Some(recovery),
         recovery_bound: Some(NEXT_SCRAPE),

@@ -335,8 +335,11 @@ const AWS_PER_CYCLE: usize = 7;
 /// shows on both sides of the fault.
 const USUAL: Duration = Duration::from_millis(1500);
 /// How much slower, by their medians, the healthy organisations' probes may
-/// be during the fault than usually.
-const SLOWER_AT_MOST: f64 = 1.5;
+/// be during the fault than usually. A probe held up by the fault would wait
+/// for its retries or its hang, a second or more against about 20 ms: ten
+/// times and more. Other work on a busy 2-core machine (the suite's static
+/// build, the other cases) moves the medians by up to half.
+const SLOWER_AT_MOST: f64 = 3.0;
 
 fn aws_requests(sim: &Simulator) -> usize {
     sim.describe_event_source_requests()
