@@ -376,27 +376,33 @@ async fn lagging_then_vanished() {
     .await;
 }
 
+/// Each step's latencies, in ms: the primary group's `primary` throughout,
+/// the secondary's `secondary(step)`; no other fault.
+async fn latencies(
+    name: &'static str,
+    steps: usize,
+    primary: u64,
+    secondary: impl Fn(usize) -> u64,
+    expects: Vec<Expect>,
+) {
+    let rows = |step| vec![row(PRIMARY, primary), row(SECONDARY, secondary(step))];
+    let sim = simulator(sim_config(rows(0))).await;
+    let recording = record(&sim, &[], steps, |sim, step| sim.set_rows(rows(step))).await;
+    verify(name, recording, expects).await;
+}
+
 /// Slow consumers: a mean latency over its threshold, and a lag that
 /// climbs towards its threshold.
 async fn slow_and_climbing() {
-    let sim = simulator(sim_config(vec![row(PRIMARY, 800), row(SECONDARY, 12_000)])).await;
-    let recording = record(&sim, &[], 22, |sim, step| {
-        let climbing = 12_000 + 1_000 * step as u64;
-        sim.set_rows(vec![row(PRIMARY, 800), row(SECONDARY, climbing)]);
-    })
-    .await;
     let g = "consumer_group";
-    verify(
-        "slow-and-climbing",
-        recording,
-        vec![
-            silent(8, "ProcessingLatencyHigh", g, PRIMARY),
-            fires(11, "ProcessingLatencyHigh", g, PRIMARY),
-            fires(12, "LagWillBreach", g, SECONDARY),
-            silent(12, "ConsumerLagHigh", g, SECONDARY),
-        ],
-    )
-    .await;
+    let climbing = |step| 12_000 + 1_000 * step as u64;
+    let expects = vec![
+        silent(8, "ProcessingLatencyHigh", g, PRIMARY),
+        fires(11, "ProcessingLatencyHigh", g, PRIMARY),
+        fires(12, "LagWillBreach", g, SECONDARY),
+        silent(12, "ConsumerLagHigh", g, SECONDARY),
+    ];
+    latencies("slow-and-climbing", 22, 800, climbing, expects).await;
 }
 
 fn bad_request() -> Fault {
@@ -558,49 +564,30 @@ async fn config_refused() {
 /// fifth or sixth bad minute. The ticket waits for the second hourly ratio
 /// of the 1d and 3d windows.
 async fn lag_budget_burns_fast() {
-    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 10_000)])).await;
-    let recording = record(&sim, &[], 62, |sim, step| {
-        if step == 40 {
-            sim.set_rows(vec![row(PRIMARY, 240), row(SECONDARY, 45_000)]);
-        }
-    })
-    .await;
-    verify(
-        "lag-budget-burns-fast",
-        recording,
-        vec![
-            silent(42, "LagBudgetBurnFast", "", ""),
-            fires(47, "LagBudgetBurnFast", "", ""),
-            fires(61, "LagBudgetBurnFast", "", ""),
-            silent(58, "LagBudgetBurnSlow", "", ""),
-            fires(61, "LagBudgetBurnSlow", "", ""),
-        ],
-    )
-    .await;
+    let lagging_from_40 = |step| if step >= 40 { 45_000 } else { 10_000 };
+    let expects = vec![
+        silent(42, "LagBudgetBurnFast", "", ""),
+        fires(47, "LagBudgetBurnFast", "", ""),
+        fires(61, "LagBudgetBurnFast", "", ""),
+        silent(58, "LagBudgetBurnSlow", "", ""),
+        fires(61, "LagBudgetBurnSlow", "", ""),
+    ];
+    latencies("lag-budget-burns-fast", 62, 240, lagging_from_40, expects).await;
 }
 
 /// The lag SLO: one step in ten over the threshold (5 times the budget,
 /// under the 6x and 14.4x of the page). Once the 3-day window has its
 /// second hour, the 1x pair over 3d and 6h opens a ticket; nothing pages.
 async fn lag_budget_burns_slowly() {
-    let sim = simulator(sim_config(vec![row(PRIMARY, 240), row(SECONDARY, 10_000)])).await;
-    let recording = record(&sim, &[], 75, |sim, step| {
-        let lag = if step % 10 == 5 { 45_000 } else { 10_000 };
-        sim.set_rows(vec![row(PRIMARY, 240), row(SECONDARY, lag)]);
-    })
-    .await;
-    verify(
-        "lag-budget-burns-slowly",
-        recording,
-        vec![
-            silent(55, "LagBudgetBurnSlow", "", ""),
-            fires(64, "LagBudgetBurnSlow", "", ""),
-            fires(74, "LagBudgetBurnSlow", "", ""),
-            silent(30, "LagBudgetBurnFast", "", ""),
-            silent(74, "LagBudgetBurnFast", "", ""),
-        ],
-    )
-    .await;
+    let one_in_ten = |step| if step % 10 == 5 { 45_000 } else { 10_000 };
+    let expects = vec![
+        silent(55, "LagBudgetBurnSlow", "", ""),
+        fires(64, "LagBudgetBurnSlow", "", ""),
+        fires(74, "LagBudgetBurnSlow", "", ""),
+        silent(30, "LagBudgetBurnFast", "", ""),
+        silent(74, "LagBudgetBurnFast", "", ""),
+    ];
+    latencies("lag-budget-burns-slowly", 75, 240, one_in_ten, expects).await;
 }
 
 /// The demo's AWS account, whose partner source for `eventbridge-prod` has
