@@ -197,6 +197,12 @@ async fn a_bad_target_gets_400_and_costs_no_request() {
         assert_eq!(body.lines().count(), 1, "{query:.40}: {body}");
         assert!(body.len() < 200, "{query:.40}: {body}");
     }
+    // An unknown name is told which names there are.
+    let (_, body) = probe(&exporter, "target=acme-prod").await;
+    assert_eq!(
+        body,
+        "unknown target \"acme-prod\"; the targets are: acme\n"
+    );
     assert_eq!(o.sim.token_requests() + o.sim.query_requests(), 0);
     exporter.stop().await;
 }

@@ -242,15 +242,42 @@ fn scrape_response(format: Format, body: Body) -> Response<Chunks> {
     r
 }
 
+/// The probe targets, for an unknown one's answer (the flags' organisation
+/// first, `default` or `demo`): as many names as fit a short line, then how
+/// many more, so that a thousand organisations still make one line.
+fn known_targets(names: &[&str]) -> String {
+    const ROOM: usize = 100;
+    let mut shown = String::new();
+    for (i, name) in names.iter().enumerate() {
+        if !shown.is_empty() && shown.len() + name.len() > ROOM {
+            return format!("{shown} and {} more", names.len() - i);
+        }
+        if !shown.is_empty() {
+            shown.push_str(", ");
+        }
+        shown.push_str(name);
+    }
+    if shown.is_empty() {
+        shown.push_str("none");
+    }
+    shown
+}
+
 async fn probe(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> {
     let query = match probe_query(req.uri().query()) {
         Ok(q) => q,
         Err(reason) => return text(StatusCode::BAD_REQUEST, format!("{reason}\n")),
     };
     let Some(org) = state.registry.target(&query.target) else {
+        let all = state.registry.all();
+        let names: Vec<&str> = all.iter().map(|o| o.name()).collect();
         return text(
             StatusCode::BAD_REQUEST,
-            format!("unknown target {:?}: not in organizations:\n", query.target),
+            format!(
+                "unknown target {:?}; the targets are: {}\n",
+                query.target,
+                known_targets(&names)
+            ),
         );
     };
     if query.debug {
@@ -286,6 +313,18 @@ async fn metrics(req: &Request<Incoming>, state: &AppState) -> Response<Chunks> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_target_is_told_the_names_in_one_short_line() {
+        assert_eq!(known_targets(&["demo"]), "demo");
+        assert_eq!(known_targets(&[]), "none");
+        let many: Vec<String> = (1..=1000).map(|i| format!("org-{i:04}")).collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        let line = known_targets(&names);
+        assert!(line.starts_with("org-0001, org-0002, "), "{line}");
+        assert!(line.ends_with(" and 990 more"), "{line}");
+        assert!(line.len() < 120, "{line}");
+    }
 
     #[test]
     fn probe_targets_are_checked_before_any_lookup() {
